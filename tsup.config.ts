@@ -1,0 +1,39 @@
+import { defineConfig } from 'tsup';
+
+// One build for the workspace: each package gets ESM + CJS + .d.ts in its own dist/.
+const common = {
+  format: ['esm', 'cjs'] as ('esm' | 'cjs')[],
+  dts: true,
+  sourcemap: true,
+  clean: true,
+  target: 'es2022',
+  splitting: false,
+  treeshake: true,
+};
+
+export default defineConfig([
+  {
+    ...common,
+    name: 'core',
+    entry: { index: 'packages/core/src/index.ts' },
+    outDir: 'packages/core/dist',
+    tsconfig: 'packages/core/tsconfig.json',
+    external: ['onnxruntime-common'],
+  },
+  {
+    ...common,
+    name: 'node',
+    entry: { index: 'packages/node/src/index.ts' },
+    outDir: 'packages/node/dist',
+    tsconfig: 'packages/node/tsconfig.json',
+    external: ['@diffrestore/core', 'onnxruntime-node', 'onnxruntime-common', 'sharp'],
+  },
+  {
+    ...common,
+    name: 'web',
+    entry: { index: 'packages/web/src/index.ts' },
+    outDir: 'packages/web/dist',
+    tsconfig: 'packages/web/tsconfig.json',
+    external: ['@diffrestore/core', 'onnxruntime-web', 'onnxruntime-common'],
+  },
+]);
