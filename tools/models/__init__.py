@@ -1,0 +1,1 @@
+"""Network definitions (SD 2.1 UNet/ControlNet/VAE/text encoder, cleaners)."""
