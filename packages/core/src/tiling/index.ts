@@ -1,1 +1,4 @@
-export {};
+export * from './gaussian-weights';
+export * from './pixel-tiles';
+export * from './tiled-denoiser';
+export * from './windows';
