@@ -1,1 +1,3 @@
-export {};
+export type { MetricInputOptions } from './luma-planes';
+export { type PsnrOptions, psnr, psnrY } from './psnr';
+export { type SsimOptions, ssim, ssimY } from './ssim';

@@ -1,2 +1,4 @@
-export * from './tensor';
+export * from './float16';
+export * from './interop';
 export * from './ops';
+export * from './tensor';
