@@ -1,1 +1,2 @@
+export * from './cfg';
 export type * from './types';

@@ -1,1 +1,15 @@
+export * from './ddim';
+export * from './discrete-vp-time';
+export * from './dpm-solver-pp';
+export * from './dpm2';
+export * from './dpmpp-2m';
+export * from './dpmpp-2m-sde';
+export * from './dpmpp-3m-sde';
+export * from './edm';
+export * from './euler';
+export * from './euler-ancestral';
+export * from './heun';
+export * from './loop';
+export * from './registry';
+export * from './spaced-ddpm';
 export type * from './types';
