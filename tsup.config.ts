@@ -23,7 +23,13 @@ export default defineConfig([
   {
     ...common,
     name: 'node',
-    entry: { index: 'packages/node/src/index.ts' },
+    // worker: the worker-thread entry the runtime loads beside itself; cli: the bin.
+    entry: {
+      index: 'packages/node/src/index.ts',
+      worker: 'packages/node/src/worker.ts',
+      cli: 'packages/node/src/cli/main.ts',
+    },
+    dts: { entry: { index: 'packages/node/src/index.ts' } },
     outDir: 'packages/node/dist',
     tsconfig: 'packages/node/tsconfig.json',
     external: ['@diffrestore/core', 'onnxruntime-node', 'onnxruntime-common', 'sharp'],

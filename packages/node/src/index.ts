@@ -1,1 +1,3 @@
-export const PACKAGE = '@diffrestore/node';
+export type { GraphOptimizationLevel, NodeRuntime, NodeRuntimeOptions } from './runtime';
+export { createNodeRuntime } from './runtime';
+export { WorkerCrashError } from './worker-host';
