@@ -144,3 +144,34 @@ def tiny_rrdbnet_config() -> RRDBNetConfig:
 def tiny_scunet_config() -> SCUNetConfig:
     """A small SCUNet: two blocks per stage (plain then shifted windows), 8-channel heads."""
     return SCUNetConfig(config=[2, 2, 2, 2, 2, 2, 2], dim=16, head_dim=8, input_resolution=256)
+
+
+CleanerConfig = SwinIRConfig | RRDBNetConfig | SCUNetConfig
+
+
+def build_cleaner(cfg: CleanerConfig):
+    """The cleaner module for a config (``SwinIRCleaner``, ``RRDBNet`` or ``SCUNet``)."""
+    # Imported here: the model modules import this one.
+    if isinstance(cfg, SwinIRConfig):
+        from .swinir import SwinIRCleaner
+
+        return SwinIRCleaner(cfg)
+    if isinstance(cfg, RRDBNetConfig):
+        from .rrdbnet import RRDBNet
+
+        return RRDBNet(cfg)
+    if isinstance(cfg, SCUNetConfig):
+        from .scunet import SCUNet
+
+        return SCUNet(cfg)
+    raise TypeError(f"not a cleaner config: {type(cfg).__name__}")
+
+
+def unwrap_cleaner_checkpoint(obj) -> dict:
+    """A released cleaner checkpoint as a plain state dict: unwraps ``params`` /
+    ``params_ema`` / ``state_dict`` containers and strips ``module.`` prefixes."""
+    for wrapper in ("params", "params_ema", "state_dict"):
+        if isinstance(obj, dict) and wrapper in obj and isinstance(obj[wrapper], dict):
+            obj = obj[wrapper]
+            break
+    return {k.removeprefix("module."): v for k, v in obj.items()}

@@ -65,7 +65,10 @@ class WMSA(nn.Module):
         cy, cx = yy.flatten(), xx.flatten()
         ry = cy[:, None] - cy[None, :] + ws - 1
         rx = cx[:, None] - cx[None, :] + ws - 1
-        return self.relative_position_params[:, ry, rx]
+        flat = (ry * (2 * ws - 1) + rx).flatten()
+        n = ws * ws
+        table = self.relative_position_params.flatten(1)
+        return table.index_select(1, flat).view(self.n_heads, n, n)
 
     def forward(self, x: Tensor) -> Tensor:
         b, h, w, c = x.shape
