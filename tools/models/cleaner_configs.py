@@ -37,7 +37,7 @@ class SwinIRConfig:
     window_size: int = 8
     mlp_ratio: float = 2.0
     qkv_bias: bool = True
-    drop_path_rate: float = 0.0
+    drop_path_rate: float = 0.1  # the reference default; inactive in eval mode
     sf: int = 8
     upscale: int = 1
     img_range: float = 1.0

@@ -222,6 +222,17 @@ class PatchEmbed(nn.Module):
         return self.norm(x.flatten(2).transpose(1, 2))
 
 
+def _init_weights(m: nn.Module) -> None:
+    # The reference initialisation (matters only when training from scratch).
+    if isinstance(m, nn.Linear):
+        nn.init.trunc_normal_(m.weight, std=0.02)
+        if m.bias is not None:
+            nn.init.zeros_(m.bias)
+    elif isinstance(m, nn.LayerNorm):
+        nn.init.ones_(m.weight)
+        nn.init.zeros_(m.bias)
+
+
 class SwinIRCleaner(nn.Module):
     """SwinIR cleaner, DiffBIR variant. ``forward``: (B, 3, H, W) in [0, 1] ->
     (B, 3, H*scale, W*scale), not clamped. H and W must be multiples of
@@ -281,6 +292,7 @@ class SwinIRCleaner(nn.Module):
         self.conv_hr = nn.Conv2d(nf, nf, 3, 1, 1)
         self.conv_last = nn.Conv2d(nf, cfg.in_chans, 3, 1, 1)
         self.lrelu = nn.LeakyReLU(negative_slope=0.2)
+        self.apply(_init_weights)
 
     @property
     def scale(self) -> int:

@@ -258,14 +258,18 @@ def test_scunet_pads_replicate_and_crops():
 # ---------------------------------------------------------------- ONNX
 
 
-def sharpen_attention(m: torch.nn.Module) -> None:
-    """Make attention peaky so a wrong window mask changes the output well above 1e-4."""
+def sharpen_attention(m: torch.nn.Module, gain: float = 1.0) -> None:
+    """Unit-gain linear layers and peaky attention, so that a wrong window mask moves
+    the output well above the 1e-4 ONNX tolerance (the reference init, std 0.02, leaves
+    attention almost uniform and the transformer branch almost silent)."""
     with torch.no_grad():
+        for name, mod in m.named_modules():
+            if isinstance(mod, torch.nn.Linear):
+                g = 3.0 if name.endswith(("attn.qkv", "msa.embedding_layer")) else gain
+                mod.weight.normal_(0.0, g / mod.in_features**0.5)
         for name, p in m.named_parameters():
             if name.endswith(("relative_position_bias_table", "relative_position_params")):
                 p.normal_(0.0, 1.0)
-            elif name.endswith(("attn.qkv.weight", "msa.embedding_layer.weight")):
-                p.mul_(3.0)
 
 
 def test_static_masks_would_be_detected():
@@ -276,7 +280,7 @@ def test_static_masks_would_be_detected():
     swin = SwinIRCleaner(tiny_swinir_config()).eval()
     scu = SCUNet(tiny_scunet_config()).eval()
     sharpen_attention(swin)
-    sharpen_attention(scu)
+    sharpen_attention(scu, gain=0.3)
     x_swin = torch.rand(1, 3, 128, 192)
     x_scu = torch.rand(1, 3, 80, 136)
     orig_swin, orig_scu = swinir_mod.shifted_window_mask, scunet_mod.scunet_shift_mask
@@ -348,5 +352,5 @@ def test_rrdbnet_onnx_dynamic_sizes(tmp_path):
 def test_scunet_onnx_dynamic_sizes(tmp_path):
     torch.manual_seed(0)
     m = SCUNet(tiny_scunet_config())
-    sharpen_attention(m)
+    sharpen_attention(m, gain=0.3)  # keeps the output near unit scale
     export_and_compare(m, (1, 3, 64, 64), [(1, 3, 64, 64), (2, 3, 80, 136)], tmp_path, "scunet")
