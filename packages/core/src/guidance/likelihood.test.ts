@@ -100,7 +100,11 @@ describe('likelihoodGuidance', () => {
       (_, i) => (Math.sqrt(0.00085) + (i / 999) * (Math.sqrt(0.012) - Math.sqrt(0.00085))) ** 2,
     );
     const abTable: number[] = [];
-    betas.reduce((p, b) => (abTable.push(p * (1 - b)), p * (1 - b)), 1);
+    let prod = 1;
+    for (const b of betas) {
+      prod *= 1 - b;
+      abTable.push(prod);
+    }
     const ts = Array.from({ length: 50 }, (_, i) => Math.round((i * 999) / 49)).reverse();
     const truth = noise.randn([1, 1, 8, 8]);
     const run = async (scale: number, measurementLevel: 'next' | 'current' = 'next') => {

@@ -3,7 +3,7 @@ import { type AbortSignalLike, throwIfAborted } from '../util/abort';
 import { featherTileWeights, gaussianTileWeights } from './gaussian-weights';
 import { sliceWindow, TileAccumulator } from './slice';
 import type { TileProgress } from './tiled-denoiser';
-import { type TileWindow, tileGrid } from './windows';
+import { type TileLayout, type TileWindow, tileGrid } from './windows';
 
 /**
  * Blending of overlapping output tiles: 'gaussian' (the section-9 weights, symmetric
@@ -22,6 +22,8 @@ export interface RunTiledOptions {
    * decoder. Tile starts and sizes times scale must be integers. Default 1.
    */
   readonly scale?: number;
+  /** Window placement (see TileLayout). Default 'even', as for tiledDenoiser. */
+  readonly layout?: TileLayout;
   /** Default 'gaussian'. */
   readonly weights?: TileBlend;
   readonly signal?: AbortSignalLike;
@@ -33,6 +35,12 @@ function scaled(v: number, scale: number, what: string): number {
   const r = Math.round(s);
   if (Math.abs(s - r) > 1e-6) throw new RangeError(`runTiled: ${what} ${v} times scale ${scale} is not an integer`);
   return r;
+}
+
+/** Smallest input step whose output size is whole: 8 for scale 1 / 8, 1 for integer scales. */
+function alignmentFor(scale: number): number {
+  for (let q = 1; q <= 1024; q++) if (Math.abs(q * scale - Math.round(q * scale)) < 1e-9) return q;
+  throw new RangeError(`runTiled: scale ${scale} maps no input step below 1024 pixels to a whole output size`);
 }
 
 /**
@@ -55,7 +63,7 @@ export async function runTiled(
   const [b, , h, w] = image.shape;
   const oh = scaled(h, scale, 'height');
   const ow = scaled(w, scale, 'width');
-  const windows = tileGrid(h, w, tile, stride);
+  const windows = tileGrid(h, w, tile, stride, { layout: options.layout ?? 'even', align: alignmentFor(scale) });
   const outWindows: TileWindow[] = windows.map((win) => ({
     top: scaled(win.top, scale, 'tile top'),
     left: scaled(win.left, scale, 'tile left'),

@@ -4,7 +4,7 @@ import type { Tensor } from '../tensor/tensor';
 import { type AbortSignalLike, throwIfAborted } from '../util/abort';
 import { gaussianTileWeights, type TileMidpoint } from './gaussian-weights';
 import { sliceWindow, TileAccumulator } from './slice';
-import { type TileWindow, tileGrid } from './windows';
+import { type TileLayout, type TileWindow, tileGrid } from './windows';
 
 /** Progress of a tiled call: tile `index` of `count` has finished. */
 export interface TileProgress {
@@ -20,6 +20,11 @@ export interface TiledDenoiserOptions {
   readonly stride?: number;
   /** Gaussian midpoint convention (see gaussianTileWeights). Default 'symmetric'. */
   readonly midpoint?: TileMidpoint;
+  /**
+   * Window placement (see TileLayout). Default 'even': same tile count as the reference's
+   * layout but no near-coincident last tile, whose borders leak seams (docs/tiling.md).
+   */
+  readonly layout?: TileLayout;
   /** Tiles run together in one call (stacked on the batch axis, context repeated). Default 1. */
   readonly batchTiles?: number;
   /** Called after each tile (each tile of a batched call in turn). */
@@ -58,7 +63,7 @@ export function tiledDenoiser(denoiser: Denoiser, options: TiledDenoiserOptions 
         `tiledDenoiser: control [${control.shape.join(', ')}] is not on x's grid [${x.shape.join(', ')}]`,
       );
     }
-    const windows = tileGrid(h, w, tile, stride);
+    const windows = tileGrid(h, w, tile, stride, { layout: options.layout ?? 'even' });
     const weights = gaussianTileWeights(windows[0].height, windows[0].width, midpoint);
     let acc: TileAccumulator | undefined;
     for (let start = 0; start < windows.length; start += batchTiles) {
