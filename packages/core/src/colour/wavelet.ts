@@ -29,9 +29,18 @@ function blurAxis(
     for (let y = 0; y < h; y++) {
       const row = base + y * w;
       if (horizontal) {
+        // clamped index only near the borders; the interior runs without branches
+        const inner0 = Math.min(r, w);
+        const inner1 = Math.max(w - r, inner0);
         for (let x = 0; x < w; x++) {
+          if (x === inner0 && inner1 > inner0) {
+            for (; x < inner1; x++) {
+              out[row + x] = 0.25 * src[row + x - r] + 0.5 * src[row + x] + 0.25 * src[row + x + r];
+            }
+            if (x >= w) break;
+          }
           const l = Math.max(x - r, 0);
-          const rr = x + r >= w ? w - 1 : x + r;
+          const rr = Math.min(x + r, w - 1);
           out[row + x] = 0.25 * src[row + l] + 0.5 * src[row + x] + 0.25 * src[row + rr];
         }
       } else {
