@@ -8,6 +8,7 @@ export * from './dpmpp-3m-sde';
 export * from './edm';
 export * from './euler';
 export * from './euler-ancestral';
+export * from './gaussian-oracle';
 export * from './heun';
 export * from './loop';
 export * from './registry';
