@@ -1,5 +1,4 @@
-import type { Tensor, ValueType } from '@diffrestore/core';
-import { float16BitsToFloat32Array, float32ToFloat16BitsArray } from './float16';
+import { float16BitsToFloat32, float32ToFloat16Bits, type Tensor, type ValueType } from '@diffrestore/core';
 
 /** Typed arrays onnxruntime accepts for the element types diffrestore graphs use. */
 export type GraphArray = Float32Array | Uint16Array | BigInt64Array | Int32Array | Uint8Array | Float64Array;
@@ -55,7 +54,7 @@ export function toGraphValue(t: Tensor, type: ValueType, name: string): GraphVal
     case 'unknown':
       return { type: 'float32', data: t.data, dims };
     case 'float16':
-      return { type: 'float16', data: float32ToFloat16BitsArray(t.data), dims };
+      return { type: 'float16', data: float32ToFloat16Bits(t.data), dims };
     case 'int64':
       return { type, data: integerArray(t.data, (n) => new BigInt64Array(n), name, type, BigInt), dims };
     case 'int32':
@@ -74,7 +73,7 @@ export function toGraphValue(t: Tensor, type: ValueType, name: string): GraphVal
 export function fromGraphValue(type: string, data: unknown, dims: readonly number[], name: string): Tensor {
   const shape = [...dims];
   if (data instanceof Float32Array) return { data, shape };
-  if (type === 'float16' && data instanceof Uint16Array) return { data: float16BitsToFloat32Array(data), shape };
+  if (type === 'float16' && data instanceof Uint16Array) return { data: float16BitsToFloat32(data), shape };
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) {
     return { data: Float32Array.from(data, (v) => Number(v)), shape };
   }
