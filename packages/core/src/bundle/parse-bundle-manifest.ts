@@ -303,7 +303,9 @@ function assertDistinctFiles(m: BundleManifest): void {
     if (!c) continue;
     const g = c as GraphComponent & { tokenizer?: TokenizerRef };
     add(g.file, `components.${name}.file`);
-    g.externalData?.forEach((e, i) => add(e.file, `components.${name}.externalData[${i}].file`));
+    g.externalData?.forEach((e, i) => {
+      add(e.file, `components.${name}.externalData[${i}].file`);
+    });
     if (g.tokenizer) add(g.tokenizer.file, `components.${name}.tokenizer.file`);
   }
   add(m.embeddings.positive.file, 'embeddings.positive.file');

@@ -1,0 +1,169 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { ValueInfo, ValueType } from '../runtime/types';
+import { checkGraphSignature, GraphSignatureError } from './check-graph-signature';
+import { GRAPH_CONTRACTS, type GraphContractName, graphContractsFor } from './graph-contracts';
+import { parseBundleManifest } from './parse-bundle-manifest';
+
+const FIXTURE = join(__dirname, '..', '..', '..', '..', 'fixtures', 'bundles', 'tiny-random');
+const manifest = parseBundleManifest(JSON.parse(readFileSync(join(FIXTURE, 'manifest.json'), 'utf8')));
+
+const info = (name: string, type: ValueType, shape: (number | string | null)[]): ValueInfo => ({ name, type, shape });
+
+/** The SD 2.1 denoiser signature as a runtime would report it. */
+function sdDenoiser() {
+  return {
+    inputs: [
+      info('x', 'float32', ['batch', 4, 'height', 'width']),
+      info('timestep', 'float32', ['batch']),
+      info('context', 'float32', ['batch', 'tokens', 1024]),
+      info('control', 'float32', ['batch', 4, 'height', 'width']),
+      info('control_scales', 'float32', [13]),
+    ],
+    outputs: [info('out', 'float32', ['batch', 4, 'height', 'width'])],
+  };
+}
+
+function problemsOf(session: { inputs: ValueInfo[]; outputs: ValueInfo[] }, options = {}): readonly string[] {
+  try {
+    checkGraphSignature(session, GRAPH_CONTRACTS.denoiser, options);
+  } catch (e) {
+    expect(e).toBeInstanceOf(GraphSignatureError);
+    return (e as GraphSignatureError).problems;
+  }
+  return [];
+}
+
+describe('checkGraphSignature with reported signatures', () => {
+  it('accepts the SD 2.1 denoiser signature, and unknown (null) dims', () => {
+    expect(problemsOf(sdDenoiser())).toEqual([]);
+    const s = sdDenoiser();
+    s.inputs[2] = info('context', 'float32', [null, null, null]);
+    expect(problemsOf(s)).toEqual([]);
+  });
+
+  it('names a missing and an unexpected input', () => {
+    const s = sdDenoiser();
+    s.inputs[4] = info('scales', 'float32', [13]);
+    expect(problemsOf(s)).toEqual([
+      "missing input 'control_scales' (graph has: x, timestep, context, control, scales)",
+      "unexpected input 'scales'",
+    ]);
+  });
+
+  it('reports element type, rank and static-dim mismatches', () => {
+    const s = sdDenoiser();
+    s.inputs[1] = info('timestep', 'int64', ['batch']);
+    s.inputs[2] = info('context', 'float32', ['batch', 77, 768]);
+    s.inputs[4] = info('control_scales', 'float32', [12]);
+    s.outputs[0] = info('out', 'float32', ['batch', 4, 'height']);
+    expect(problemsOf(s)).toEqual([
+      "input 'timestep' is int64, expected float32",
+      "input 'context' dim 1 is fixed to 77, expected dynamic axis 'tokens' (shape [batch, 77, 768])",
+      "input 'context' dim 2 is 768, expected 1024 (shape [batch, 77, 768])",
+      "input 'control_scales' dim 0 is 12, expected 13 (shape [12])",
+      "output 'out' has rank 3 [batch, 4, height], expected rank 4 [batch, 4, height, width]",
+    ]);
+  });
+
+  it('rejects a graph exported for one size unless fixed dims are allowed', () => {
+    const s = sdDenoiser();
+    s.inputs[0] = info('x', 'float32', [1, 4, 64, 64]);
+    expect(problemsOf(s)).toHaveLength(3);
+    expect(problemsOf(s, { allowFixedDims: true })).toEqual([]);
+  });
+
+  it('puts the graph name and every problem in the message', () => {
+    const s = sdDenoiser();
+    s.outputs = [];
+    expect(() => checkGraphSignature(s, GRAPH_CONTRACTS.denoiser)).toThrow(
+      /denoiser graph does not match its contract:\n {2}- missing output 'out'/,
+    );
+  });
+});
+
+describe('the fixture graphs (exported by tools/make_fixture.py) loaded by onnxruntime-node', () => {
+  const contracts = graphContractsFor(manifest);
+  const names: GraphContractName[] = ['denoiser', 'vaeEncoder', 'vaeDecoder', 'cleaner', 'textEncoder'];
+  const sessions = new Map<GraphContractName, Promise<ort.InferenceSession>>();
+  const load = (name: GraphContractName) => {
+    if (!sessions.has(name))
+      sessions.set(name, ort.InferenceSession.create(join(FIXTURE, manifest.components[name]!.file)));
+    return sessions.get(name)!;
+  };
+  afterAll(async () => {
+    for (const s of sessions.values()) await (await s).release();
+  });
+  const asInfo = (m: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] =>
+    m.map((v) => info(v.name, (v.isTensor ? v.type : 'unknown') as ValueType, v.isTensor ? [...v.shape] : []));
+
+  it.each(names)('%s matches its contract', async (name) => {
+    const s = await load(name);
+    expect(() =>
+      checkGraphSignature({ inputs: asInfo(s.inputMetadata), outputs: asInfo(s.outputMetadata) }, contracts[name]),
+    ).not.toThrow();
+  });
+
+  it('the denoiser does not match the full-size SD contract (context dim 32 vs 1024)', async () => {
+    const s = await load('denoiser');
+    expect(() =>
+      checkGraphSignature(
+        { inputs: asInfo(s.inputMetadata), outputs: asInfo(s.outputMetadata) },
+        GRAPH_CONTRACTS.denoiser,
+      ),
+    ).toThrow(/input 'context' dim 2 is 32, expected 1024/);
+  });
+
+  interface RefTensor {
+    name: string;
+    file: string;
+    shape: number[];
+    graphDtype?: string;
+  }
+  interface RefCase {
+    name: string;
+    graph: GraphContractName;
+    inputs: RefTensor[];
+    outputs: RefTensor[];
+  }
+  const reference = JSON.parse(readFileSync(join(FIXTURE, 'reference', 'reference.json'), 'utf8')) as {
+    tolerance: { maxAbs: number };
+    cases: RefCase[];
+  };
+  const f32 = (file: string) => new Float32Array(new Uint8Array(readFileSync(join(FIXTURE, file))).buffer);
+
+  it('covers every graph of the bundle', () => {
+    expect(new Set(reference.cases.map((c) => c.graph))).toEqual(new Set(names));
+  });
+
+  it.each(reference.cases.map((c) => [c.name, c] as const))(
+    '%s: onnxruntime output equals the PyTorch reference',
+    async (_n, c) => {
+      const s = await load(c.graph);
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const t of c.inputs) {
+        const data = f32(t.file);
+        feeds[t.name] =
+          t.graphDtype === 'int64'
+            ? new ort.Tensor(
+                'int64',
+                BigInt64Array.from(data, (v) => BigInt(v)),
+                t.shape,
+              )
+            : new ort.Tensor('float32', data, t.shape);
+      }
+      const out = await s.run(feeds);
+      for (const t of c.outputs) {
+        const got = out[t.name];
+        expect(got.dims).toEqual(t.shape);
+        const want = f32(t.file);
+        let max = 0;
+        const data = got.data as Float32Array;
+        for (let i = 0; i < want.length; i++) max = Math.max(max, Math.abs(data[i] - want[i]));
+        expect(max).toBeLessThanOrEqual(reference.tolerance.maxAbs);
+      }
+    },
+  );
+});
