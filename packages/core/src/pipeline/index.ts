@@ -1,1 +1,11 @@
-export {};
+export * from './cleaner';
+export * from './guidance-choice';
+export * from './model';
+export * from './onnx-denoiser';
+export * from './open-bundle';
+export type * from './options';
+export type * from './progress';
+export * from './restore';
+export * from './stage1';
+export * from './timed-session';
+export * from './vae';

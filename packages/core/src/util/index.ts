@@ -1,1 +1,2 @@
 export * from './abort';
+export * from './utf8';
