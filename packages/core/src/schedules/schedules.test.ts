@@ -68,9 +68,13 @@ describe('beta schedules against NumPy (tools/fixtures/gen_schedules.py)', () =>
 
   it('betaSchedule honours its options', () => {
     const b = betaSchedule('linear', { steps: 5, betaStart: 0.1, betaEnd: 0.5 });
-    [0.1, 0.2, 0.3, 0.4, 0.5].forEach((v, i) => expect(b[i]).toBeCloseTo(v, 15));
+    [0.1, 0.2, 0.3, 0.4, 0.5].forEach((v, i) => {
+      expect(b[i]).toBeCloseTo(v, 15);
+    });
     const scaled = betaSchedule('scaled_linear', { steps: 3, betaStart: 0.01, betaEnd: 0.09 });
-    [0.01, 0.04, 0.09].forEach((v, i) => expect(scaled[i]).toBeCloseTo(v, 15));
+    [0.01, 0.04, 0.09].forEach((v, i) => {
+      expect(scaled[i]).toBeCloseTo(v, 15);
+    });
     expect(() => betaSchedule('linear', { steps: 0 })).toThrow(RangeError);
   });
 });
