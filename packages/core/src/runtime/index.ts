@@ -1,1 +1,2 @@
+export * from './feeds';
 export type * from './types';
