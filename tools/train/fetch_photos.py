@@ -1,0 +1,249 @@
+"""Collect the training photographs and the held-out evaluation photographs from Debian
+packages (docs/dataset-card.md).
+
+    python -m tools.train.fetch_photos --out photos [--debs /work/data/debs] [--contact-sheet]
+
+For each package: reuse ``NAME_*.deb`` from ``--debs`` folders or the cache, else
+``apt-get download NAME`` into ``<cache>/debs``; ``dpkg-deb -x`` into
+``<cache>/x/NAME``; copy the allow-listed files unchanged (bytes as shipped) to
+``<out>/train/`` or ``<out>/eval/``; write ``<out>/manifest.json`` (package, version,
+path, sha256, size, author, licence per file). The allow-list was checked by eye on
+contact sheets: wallpapers that are renders, vector art or composites are left out.
+The evaluation photographs (scikit-image) never enter ``train/``: checked by name and
+by content hash before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from .data import HELD_OUT_STEMS, base_stem, check_not_held_out
+
+Image.MAX_IMAGE_PIXELS = None
+
+
+@dataclass(frozen=True)
+class Photo:
+    package: str
+    path: str  # inside the package
+    name: str  # file name in <out>/<split>/
+    author: str
+    licence: str
+    split: str = "train"
+
+
+def _lomiri(file: str, author: str, licence: str, pkg: str = "lomiri-wallpapers-16.04") -> Photo:
+    return Photo(pkg, f"usr/share/backgrounds/{file}", f"lomiri_{file}", author, licence)
+
+
+def _mate(stem: str, author: str) -> Photo:
+    return Photo("mate-backgrounds", f"usr/share/backgrounds/mate/nature/{stem}.jpg", f"mate_{stem}.jpg", author, "GPL-2+")
+
+
+def _plasma(folder: str, author: str) -> Photo:
+    # Debian's copyright file says GPL-2+ for the package; upstream metadata.json says LGPLv3.
+    return Photo("plasma-workspace-wallpapers", f"usr/share/wallpapers/{folder}/contents/images/2560x1600.jpg", f"plasma_{folder}.jpg", author, "GPL-2+ (Debian copyright; upstream metadata: LGPL-3.0)")
+
+
+def _skimage(file: str, author: str, licence: str) -> Photo:
+    return Photo("python3-skimage", f"usr/lib/python3/dist-packages/skimage/data/{file}", file, author, licence, split="eval")
+
+
+AB = "Aitzol Berasategi"
+PN = "Peter Nerlich"
+RS = "Risto Saukonpää"
+CB = "Charles Barbin"
+
+PHOTOS: tuple[Photo, ...] = (
+    # lomiri-wallpapers-16.04: 14 of 15 (umang_by_Abhishek_Mudgal is an abstract render).
+    _lomiri("Bridge_by_Sander_Klootwijk.jpg", "Sander Klootwijk", "CC-BY-SA-4.0"),
+    _lomiri("Dragonfly_by_Bolly.jpg", '"Bolly"', "CC-BY-SA-4.0"),
+    _lomiri("Picture_0B_by_freespace.jpg", 'Trevor "Freespace"', "CC-BY-4.0"),
+    _lomiri("Picture_1A_by_freespace.jpg", 'Trevor "Freespace"', "CC-BY-4.0"),
+    _lomiri("Wine_by_Jakkub_Mede.jpg", "Jakub Mede", "CC-BY-4.0"),
+    _lomiri("aitzgorri_by_Aitzol_Berasategi.jpg", AB, "CC-BY-4.0"),
+    _lomiri("analogpattern_by_Peter_Nerlich.jpg", PN, "CC-BY-SA-4.0"),
+    _lomiri("free_by_Peter_Nerlich.jpg", PN, "CC-BY-SA-4.0"),
+    _lomiri("friends_by_Aitzol_Berasategi.jpg", AB, "CC-BY-4.0"),
+    _lomiri("greentock_by_Peter_Nerlich.jpg", PN, "CC-BY-SA-4.0"),
+    _lomiri("life_by_Aitzol_Berasategi.jpg", AB, "CC-BY-4.0"),
+    _lomiri("picosdeeuropa_by_Aitzol_Berasategi.jpg", AB, "CC-BY-4.0"),
+    _lomiri("seeding_by_Clements_Engelhardt.jpg", "Clemens Engelhardt", "CC0-1.0"),
+    _lomiri("sunset_by_Aitzol_Berasategi.jpg", AB, "CC-BY-4.0"),
+    # lomiri-wallpapers-20.04: 1 of 4 (Fossa, Infinite-Sea, Painting-Colors are art).
+    _lomiri("Kleiber_by_Lukas_Baubkus.jpg", "Lukas Baubkus", "CC-BY-SA-3.0", "lomiri-wallpapers-20.04"),
+    # mate-backgrounds: the 12 "nature" photographs (abstract/ and desktop/ are art).
+    _mate("Aqua", CB),
+    _mate("Blinds", "Lennart Poettering, Andrea Cimitan"),
+    _mate("Dune", "Marco Cogoni, Hylke Bons"),
+    _mate("FreshFlower", "Jens Ansorg"),
+    _mate("Garden", CB),
+    _mate("GreenMeadow", "Timothy Schellhase, Lapo Calamandrei"),
+    _mate("LadyBird", CB),
+    _mate("RainDrops", '"blackcombwhistler07"'),
+    _mate("Storm", "Sergey Nazarov"),
+    _mate("TwoWings", f"{CB}, Hylke Bons"),
+    _mate("Wood", "Jean-François Fortin Tam"),
+    _mate("YellowFlower", CB),
+    # plasma-workspace-wallpapers: 11 of 30 (the rest are renders/vector art).
+    _plasma("BytheWater", "Maciej Wiklo"),
+    _plasma("ColdRipple", RS),
+    _plasma("ColorfulCups", "Dmitri Popov"),
+    _plasma("DarkestHour", RS),
+    _plasma("EveningGlow", "Ian Hex"),
+    _plasma("FallenLeaf", "Martin Klapetek"),
+    _plasma("Grey", "Sigi Sagi"),
+    _plasma("Kite", RS),
+    _plasma("OneStandsOut", RS),
+    _plasma("Path", RS),
+    _plasma("summer_1am", RS),
+    # Held-out evaluation set: scikit-image's colour photographs (package BSD-3-Clause).
+    _skimage("astronaut.png", "NASA (Eileen Collins)", "public domain (NASA); BSD-3-Clause package"),
+    _skimage("chelsea.png", "Stefan van der Walt", "CC0-1.0; BSD-3-Clause package"),
+    _skimage("coffee.png", "Rachel Michetti", "CC0-1.0; BSD-3-Clause package"),
+    _skimage("motorcycle_left.png", "Middlebury 2014 stereo (Scharstein et al.)", "BSD-3-Clause package"),
+    _skimage("rocket.jpg", "SpaceX", "public domain (SpaceX); BSD-3-Clause package"),
+)
+# lomiri-wallpapers itself ships no photograph (only warty-final-ubuntu.png, an artwork);
+# it is fetched for its copyright file, as the brief of the dataset asks.
+PACKAGES: dict[str, bool] = {  # name -> optional
+    "lomiri-wallpapers": False,
+    "lomiri-wallpapers-16.04": False,
+    "lomiri-wallpapers-20.04": True,
+    "mate-backgrounds": False,
+    "plasma-workspace-wallpapers": False,
+    "python3-skimage": False,
+}
+
+
+def find_deb(name: str, folders: list[Path]) -> Path | None:
+    for folder in folders:
+        hits = sorted(folder.glob(f"{name}_*.deb"))
+        if hits:
+            return hits[-1]
+    return None
+
+
+def fetch_deb(name: str, cache: Path, extra: list[Path]) -> Path | None:
+    deb = find_deb(name, [*extra, cache])
+    if deb is not None:
+        return deb
+    cache.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(["apt-get", "download", name], cwd=cache, capture_output=True, text=True)
+    if r.returncode != 0:
+        print(f"apt-get download {name} failed: {r.stderr.strip()}", file=sys.stderr)
+    return find_deb(name, [cache])
+
+
+def extract(deb: Path, dest: Path) -> None:
+    marker = dest / ".extracted"
+    if marker.exists() and marker.read_text() == deb.name:
+        return
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(dest)], check=True)
+    marker.write_text(deb.name)
+
+
+def deb_version(deb: Path) -> str:
+    return subprocess.run(["dpkg-deb", "-f", str(deb), "Version"], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def check_split(entries: list[dict]) -> None:
+    """The evaluation photographs must not be in the training split: by name and content."""
+    train = [e for e in entries if e["split"] == "train"]
+    evals = [e for e in entries if e["split"] == "eval"]
+    check_not_held_out(e["name"] for e in train)
+    if not all(base_stem(e["name"]) in HELD_OUT_STEMS for e in evals):
+        raise AssertionError("an evaluation photo is not in data.HELD_OUT_STEMS")
+    clash = {e["sha256"] for e in train} & {e["sha256"] for e in evals}
+    if clash:
+        raise AssertionError(f"evaluation photos duplicated in train: {sorted(clash)}")
+
+
+def contact_sheet(paths: list[Path], out: Path, tile: tuple[int, int] = (240, 150), cols: int = 6) -> None:
+    """Thumbnails with their file names, to check the selection by eye."""
+    tw, th = tile
+    rows = (len(paths) + cols - 1) // cols
+    sheet = Image.new("RGB", (cols * tw, rows * (th + 14)), "white")
+    draw = ImageDraw.Draw(sheet)
+    for i, p in enumerate(paths):
+        with Image.open(p) as im:
+            im.draft("RGB", (2 * tw, 2 * th))
+            thumb = im.convert("RGB")
+        thumb.thumbnail((tw, th))
+        x, y = (i % cols) * tw, (i // cols) * (th + 14)
+        sheet.paste(thumb, (x, y))
+        draw.text((x + 2, y + th), p.name[:38], fill="black")
+    sheet.save(out)
+
+
+def main(argv: list[str] | None = None) -> list[dict]:
+    p = argparse.ArgumentParser(prog="python -m tools.train.fetch_photos", description=__doc__.split("\n\n")[0])
+    p.add_argument("--out", required=True, help="writes <out>/train, <out>/eval, <out>/manifest.json")
+    p.add_argument("--cache", default=None, help="debs and extracted trees (default <out>/.cache)")
+    p.add_argument("--debs", action="append", default=[], help="folder with already downloaded .debs (repeatable)")
+    p.add_argument("--contact-sheet", action="store_true", help="also write <out>/contact-train.png and contact-eval.png")
+    args = p.parse_args(argv)
+    out = Path(args.out)
+    cache = Path(args.cache) if args.cache else out / ".cache"
+    extra = [Path(d) for d in args.debs]
+
+    roots: dict[str, Path] = {}
+    versions: dict[str, str] = {}
+    for name, optional in PACKAGES.items():
+        deb = fetch_deb(name, cache / "debs", extra)
+        if deb is None:
+            if optional:
+                print(f"skipping optional package {name}", file=sys.stderr)
+                continue
+            raise SystemExit(f"cannot get {name}: apt-get download failed and no .deb in {[*extra, cache / 'debs']}")
+        extract(deb, cache / "x" / name)
+        roots[name] = cache / "x" / name
+        versions[name] = deb_version(deb)
+
+    entries = []
+    for ph in PHOTOS:
+        if ph.package not in roots:
+            continue
+        src = roots[ph.package] / ph.path
+        if not src.exists():
+            raise SystemExit(f"{ph.package} {versions[ph.package]} has no {ph.path}")
+        with Image.open(src) as im:
+            w, h = im.size
+        entries.append({**asdict(ph), "version": versions[ph.package], "sha256": sha256(src), "bytes": src.stat().st_size, "width": w, "height": h, "_src": str(src)})
+    check_split(entries)
+
+    for split in ("train", "eval"):
+        folder = out / split
+        if folder.exists():
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+    for e in entries:
+        shutil.copyfile(e.pop("_src"), out / e["split"] / e["name"])
+    (out / "manifest.json").write_text(json.dumps({"photos": entries}, indent=2, ensure_ascii=False) + "\n")
+    if args.contact_sheet:
+        for split in ("train", "eval"):
+            contact_sheet(sorted((out / split).iterdir()), out / f"contact-{split}.png")
+    n = {s: sum(e["split"] == s for e in entries) for s in ("train", "eval")}
+    mp = sum(e["width"] * e["height"] for e in entries if e["split"] == "train") / 1e6
+    print(f"{out}: {n['train']} training photos ({mp:.0f} MP), {n['eval']} evaluation photos")
+    return entries
+
+
+if __name__ == "__main__":
+    main()
