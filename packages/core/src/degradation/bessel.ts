@@ -2,13 +2,13 @@
  * Bessel function of the first kind, order one, for the circular low-pass (sinc) kernel.
  *
  * Two regimes, both evaluated in double precision:
- * - |x| <= 20: the power series; its largest term at x = 20 is ~7e6, so cancellation
- *   costs at most ~1e-9 absolute accuracy (well inside the 1e-7 needed for kernels);
- * - |x| > 20: Hankel's asymptotic expansion, summed until its terms stop shrinking or
- *   fall below 1e-17 (the smallest term there is ~e^-40).
+ * - |x| <= 15: the power series; its largest term at x = 15 is ~7e4, so cancellation
+ *   costs at most ~1e-11 absolute accuracy;
+ * - |x| > 15: Hankel's asymptotic expansion, summed until its terms stop shrinking or
+ *   fall below 1e-17 (the smallest term there is ~e^-30).
  */
 
-const SERIES_LIMIT = 20;
+const SERIES_LIMIT = 15;
 
 function seriesJ1(x: number): number {
   // J1(x) = sum_k (-1)^k (x/2)^(2k+1) / (k! (k+1)!)   (Abramowitz & Stegun 9.1.10)
@@ -47,7 +47,7 @@ function asymptoticJ1(x: number): number {
   return Math.sqrt(2 / (Math.PI * x)) * (p * Math.cos(chi) - q * Math.sin(chi));
 }
 
-/** J1(x) for any finite x (odd function), absolute error below ~1e-9. */
+/** J1(x) for any finite x (odd function), absolute error below ~1e-10. */
 export function besselJ1(x: number): number {
   const ax = Math.abs(x);
   const value = ax <= SERIES_LIMIT ? seriesJ1(ax) : asymptoticJ1(ax);
