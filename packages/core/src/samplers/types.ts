@@ -12,7 +12,7 @@ export interface StepPoint {
   readonly timestep: number;
   /** alpha_bar of the input: x = sqrt(ab) x0 + sqrt(1-ab) eps (1/(1+sigma^2) for EDM samplers). */
   readonly alphaBar: number;
-  /** alpha_bar the current step moves to (1 for the final step). */
+  /** alpha_bar the current step moves to (1 when it ends on clean data; DDIM and DPM-Solver end at alpha_bar[0]). */
   readonly alphaBarNext: number;
 }
 
