@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { AbortSignalLike, ModelSession, Runtime, SessionOptions, Tensor, ValueInfo } from '@diffrestore/core';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { raceAbort, throwIfSignalled } from './abort-race';
+import { isCommonJs, moduleDir } from './module-dir';
 import { fromGraphValue, toGraphValue, toValueType } from './value-convert';
 import { WorkerHost } from './worker-host';
 import type { GraphOptimizationLevel, LoadResult, OrtSessionSettings, RunResult, WireTensor } from './worker-protocol';
@@ -187,19 +188,13 @@ class WorkerGraph implements SharedGraph {
   }
 }
 
-function moduleDir(): string {
-  // CJS build (and vitest) define __dirname; the ESM build has import.meta.url.
-  if (typeof __dirname === 'string') return __dirname;
-  return path.dirname(fileURLToPath(import.meta.url));
-}
-
 /**
  * The worker bundle (dist/worker.js or .cjs) beside this module; from the sources (tests),
  * the built one in ../dist.
  */
 export function locateWorkerFile(): string {
   const here = moduleDir();
-  const names = typeof __dirname === 'string' ? ['worker.cjs', 'worker.js'] : ['worker.js', 'worker.cjs'];
+  const names = isCommonJs ? ['worker.cjs', 'worker.js'] : ['worker.js', 'worker.cjs'];
   const dirs = [here, path.join(here, '..', 'dist')];
   const tried: string[] = [];
   for (const dir of dirs) {
