@@ -37,9 +37,38 @@ export default defineConfig([
   {
     ...common,
     name: 'web',
-    entry: { index: 'packages/web/src/index.ts' },
+    // worker: the Web Worker entry for bundler users (`new Worker(new URL(...), { type: 'module' })`).
+    entry: { index: 'packages/web/src/index.ts', worker: 'packages/web/src/worker.ts' },
+    // types of core from its sources: core's own dist/*.d.ts is built (and cleaned) in parallel
+    dts: {
+      entry: { index: 'packages/web/src/index.ts' },
+      compilerOptions: { baseUrl: '.', paths: { '@diffrestore/core': ['packages/core/src/index.ts'] } },
+    },
     outDir: 'packages/web/dist',
+    // dist/browser/ is written by the config below at the same time: clean only our own files
+    clean: ['index.*', 'worker.*'],
+    platform: 'browser',
     tsconfig: 'packages/web/tsconfig.json',
     external: ['@diffrestore/core', 'onnxruntime-web', 'onnxruntime-common'],
+  },
+  {
+    // Self-contained ES modules for pages without a bundler (workers cannot use import maps):
+    // core and onnxruntime-web inlined; ORT's .mjs/.wasm stay outside, found via wasmPaths.
+    name: 'web',
+    entry: { index: 'packages/web/src/index.ts', worker: 'packages/web/src/worker.ts' },
+    outDir: 'packages/web/dist/browser',
+    format: ['esm'],
+    platform: 'browser',
+    target: 'es2022',
+    sourcemap: true,
+    clean: true,
+    splitting: false,
+    treeshake: true,
+    dts: false,
+    tsconfig: 'packages/web/tsconfig.json',
+    noExternal: [/.*/],
+    esbuildOptions(options) {
+      options.conditions = ['onnxruntime-web-use-extern-wasm'];
+    },
   },
 ]);

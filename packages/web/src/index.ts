@@ -1,1 +1,73 @@
 export const PACKAGE = '@diffrestore/web';
+
+export { abortErrorOf } from './abort';
+export {
+  type BundleStore,
+  type CacheFileEntry,
+  type CacheProgress,
+  cacheApiStore,
+  type FetchBundleOptions,
+  type FetchBundleResult,
+  fetchBundleFiles,
+  memoryStore,
+  readBundleFile,
+  sha256Hex,
+} from './cache';
+export {
+  type DecodeImageOptions,
+  decodeImage,
+  type EncodedImageType,
+  type EncodeImageOptions,
+  encodeImage,
+  imageFromBitmap,
+  imageFromImageData,
+  imageToImageData,
+} from './image-io';
+export {
+  type AlphaPolicy,
+  fitAlpha,
+  imageFromRgba,
+  imageToRgba,
+  type ReadPixelsOptions,
+  type RestorableImage,
+  type WritePixelsOptions,
+} from './image-pixels';
+export { RunQueue } from './run-queue';
+export {
+  createWebRuntime,
+  type WebExecutionProvider,
+  type WebModelSession,
+  type WebRuntime,
+  type WebRuntimeOptions,
+  type WebSessionOptions,
+  webRunQueue,
+} from './runtime';
+export {
+  createWorkerRuntime,
+  fromWireError,
+  WorkerClient,
+  type WorkerLike,
+  type WorkerModelSession,
+  type WorkerRequestOptions,
+  type WorkerRuntime,
+} from './worker-client';
+export { createRuntimeHandlers, type RuntimeHandlersOptions } from './worker-handlers';
+export {
+  serveWorker,
+  type WorkerEndpoint,
+  type WorkerHandler,
+  type WorkerHandlerContext,
+  type WorkerHandlers,
+} from './worker-host';
+export type {
+  FromWorkerMessage,
+  MapImageRequest,
+  ToWorkerMessage,
+  WireError,
+  WireTensor,
+  WorkerOpName,
+  WorkerOps,
+  WorkerProgress,
+  WorkerRuntimeSettings,
+} from './worker-protocol';
+export { transferablesOf } from './worker-protocol';
