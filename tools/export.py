@@ -57,6 +57,9 @@ class VAEEncoderGraph(nn.Module):
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         return self.vae.encode(image)
 
+    def graph_parameters(self) -> int:
+        return count_parameters(self.vae.encoder) + count_parameters(self.vae.quant_conv)
+
 
 class VAEDecoderGraph(nn.Module):
     """unscaled latent -> image in [-1, 1]."""
@@ -67,6 +70,9 @@ class VAEDecoderGraph(nn.Module):
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
         return self.vae.decode(latent)
+
+    def graph_parameters(self) -> int:
+        return count_parameters(self.vae.decoder) + count_parameters(self.vae.post_quant_conv)
 
 
 class HalfPrecision(nn.Module):
@@ -163,6 +169,10 @@ def wrap(component: str, *modules: nn.Module) -> nn.Module:
 
 
 def count_parameters(module: nn.Module) -> int:
+    """Weights the module's graph uses (the VAE wrappers use half of the VAE each)."""
+    own = getattr(module, "graph_parameters", None)
+    if own is not None:
+        return int(own())
     return sum(p.numel() for p in module.parameters())
 
 
@@ -190,6 +200,7 @@ def export_graph(
         tmp_path = Path(tmp) / spec.file
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
+            example_out = module(*example_inputs)
             torch.onnx.export(
                 module,
                 tuple(example_inputs),
@@ -204,6 +215,7 @@ def export_graph(
         model = onnx.load(str(tmp_path), load_external_data=True)
         model.producer_name = "diffrestore-tools"
         compact_names(model)
+        fix_static_output_dims(model, spec, [tuple(example_out.shape)])
         for stale in (target, out_dir / data_name):
             if stale.exists():
                 stale.unlink()
@@ -225,6 +237,21 @@ def export_graph(
     entry["opset"] = OPSET
     entry["parameters"] = params
     return entry
+
+
+def fix_static_output_dims(model: onnx.ModelProto, spec: GraphSpec, shapes: list[tuple[int, ...]]) -> None:
+    """Writes the traced sizes into output dims that are not dynamic axes (the exporter
+    leaves some symbolic, e.g. the channel dim after `chunk`)."""
+    for out, shape in zip(model.graph.output, shapes, strict=True):
+        dynamic = spec.dynamic_axes.get(out.name, {})
+        dims = out.type.tensor_type.shape.dim
+        for i, size in enumerate(shape):
+            if i not in dynamic:
+                dims[i].Clear()
+                dims[i].dim_value = int(size)
+            elif dims[i].dim_param != dynamic[i]:
+                dims[i].Clear()
+                dims[i].dim_param = dynamic[i]
 
 
 def compact_names(model: onnx.ModelProto) -> None:
