@@ -11,6 +11,24 @@ export class WorkerCrashError extends Error {
   override readonly name = 'WorkerCrashError';
 }
 
+/**
+ * The parent's Node options minus those that only make sense for the main script
+ * (`--input-type`, `-e`/`--eval`, `-p`/`--print`): a worker inheriting them fails to start.
+ */
+export function workerExecArgv(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (/^--(input-type|eval|print)=/.test(a)) continue;
+    if (a === '--input-type' || a === '-e' || a === '--eval' || a === '-p' || a === '--print' || a === '-pe') {
+      i++;
+      continue;
+    }
+    out.push(a);
+  }
+  return out;
+}
+
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -54,7 +72,7 @@ export class WorkerHost {
 
   #start(): Worker {
     if (this.#worker) return this.#worker;
-    const worker = new Worker(this.file);
+    const worker = new Worker(this.file, { execArgv: workerExecArgv(process.execArgv) });
     this.#generation++;
     this.#worker = worker;
     worker.on('message', (msg: WorkerResponse) => {

@@ -208,3 +208,23 @@ describe('event loop and worker thread', () => {
     await s.release();
   });
 });
+
+describe('built package', () => {
+  const dist = fixture('../../dist');
+  const model = fixture('node_affine.onnx');
+  const body = `const rt = createNodeRuntime();
+    const s = await rt.createSession(${JSON.stringify(model)});
+    const out = await s.run({ x: { data: Float32Array.of(1, 2), shape: [1, 1, 1, 2] } });
+    console.log(rt.name + ' ' + Array.from(out.y.data).join(','));`;
+
+  it.each([
+    ['ESM', ['--input-type=module', '-e', `import { createNodeRuntime } from ${JSON.stringify(`${dist}/index.js`)};\n${body}`]],
+    ['CJS', ['-e', `const { createNodeRuntime } = require(${JSON.stringify(`${dist}/index.cjs`)});\n(async () => { ${body} })();`]],
+  ])('%s build finds its worker and lets the process exit without close()', async (_kind, args) => {
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('onnxruntime-node (worker thread) 3,5');
+  });
+});
