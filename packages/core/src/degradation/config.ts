@@ -89,6 +89,15 @@ export interface CodeformerConfig {
   jpegPad: NonNullable<JpegOptions['pad']>;
 }
 
+/** Freezes a preset and everything inside it, so shared defaults cannot be changed by accident. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 const SIZES_7_TO_21: readonly number[] = [7, 9, 11, 13, 15, 17, 19, 21];
 const MIXED_TYPES: readonly BlurKernelType[] = [
   'iso',
@@ -103,7 +112,7 @@ const ALL_RESIZE_MODES: readonly DegradationResizeMode[] = ['area', 'bilinear', 
 const FULL_TURN: readonly [number, number] = [-Math.PI, Math.PI];
 
 /** Real-ESRGAN (train_realesrnet_x4plus) second-order model, published defaults. */
-export const REALESRGAN_DEFAULTS: RealEsrganConfig = {
+export const REALESRGAN_DEFAULTS: RealEsrganConfig = deepFreeze({
   scale: 4,
   sharpen: true,
   unsharp: { size: 51, sigma: 0, weight: 0.5, threshold: 10 / 255 },
@@ -156,14 +165,14 @@ export const REALESRGAN_DEFAULTS: RealEsrganConfig = {
   kernelPadTo: 21,
   resizeBack: false,
   jpegPad: 'zero',
-};
+});
 
 /**
  * StableSR's milder variant: blur sigma [0.2, 1.5] / [0.2, 1.0], second kernel size 11,
  * noise [1, 15] / [1, 12], JPEG [60, 95] / [60, 100], second blur probability 0.5; every
  * other field as {@link REALESRGAN_DEFAULTS}.
  */
-export const STABLESR_MILD: RealEsrganConfig = {
+export const STABLESR_MILD: RealEsrganConfig = deepFreeze({
   ...REALESRGAN_DEFAULTS,
   first: {
     ...REALESRGAN_DEFAULTS.first,
@@ -178,10 +187,10 @@ export const STABLESR_MILD: RealEsrganConfig = {
     noiseRange: [1, 12],
     jpegRange: [60, 100],
   },
-};
+});
 
 /** CodeFormer-style model as used for DiffBIR stage-1/2 training. */
-export const CODEFORMER_DEFAULTS: CodeformerConfig = {
+export const CODEFORMER_DEFAULTS: CodeformerConfig = deepFreeze({
   kernelSize: 41,
   kernelTypes: ['iso', 'aniso'],
   kernelProbs: [0.5, 0.5],
@@ -195,13 +204,13 @@ export const CODEFORMER_DEFAULTS: CodeformerConfig = {
   jpegRange: [30, 100],
   outputScale: 1,
   jpegPad: 'zero',
-};
+});
 
 /** DiffBIR v1 face variant: sigma [0.1, 10], downsample [0.8, 8], noise [0, 20], JPEG [60, 100]. */
-export const CODEFORMER_FACE_DEFAULTS: CodeformerConfig = {
+export const CODEFORMER_FACE_DEFAULTS: CodeformerConfig = deepFreeze({
   ...CODEFORMER_DEFAULTS,
   blurSigma: [0.1, 10],
   downsampleRange: [0.8, 8],
   noiseRange: [0, 20],
   jpegRange: [60, 100],
-};
+});

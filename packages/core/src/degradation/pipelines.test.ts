@@ -155,6 +155,13 @@ describe('presets', () => {
     expect(STABLESR_MILD.second.jpegRange).toEqual([60, 100]);
     expect(CODEFORMER_FACE_DEFAULTS.downsampleRange).toEqual([0.8, 8]);
   });
+  it('presets are deeply frozen, and spreading them gives editable copies', () => {
+    expect(Object.isFrozen(REALESRGAN_DEFAULTS)).toBe(true);
+    expect(Object.isFrozen(REALESRGAN_DEFAULTS.first.kernel.sizes)).toBe(true);
+    expect(Object.isFrozen(STABLESR_MILD.second.kernel)).toBe(true);
+    const mine = { ...REALESRGAN_DEFAULTS, scale: 2 };
+    expect(mine.scale).toBe(2);
+  });
 });
 
 describe('codeformerDegradation', () => {
