@@ -120,6 +120,16 @@ describe('realEsrganDegradation', () => {
     near(counts.gray, 0.4);
   });
 
+  it('handles images smaller than the kernels (sizes floor at 1, reflect indices fold)', () => {
+    const tiny = photo(3, 5);
+    for (let seed = 0; seed < 6; seed++) {
+      const { lq } = realEsrganDegradation(tiny, REALESRGAN_DEFAULTS, createRng(seed));
+      expect(lq.shape).toEqual([1, 3, 1, 1]);
+      expect(lq.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+      expect(codeformerDegradation(tiny, CODEFORMER_DEFAULTS, createRng(seed)).lq.shape).toEqual([1, 3, 3, 5]);
+    }
+  });
+
   it('rejects non-(1, 3, H, W) input', () => {
     expect(() =>
       realEsrganDegradation({ data: new Float32Array(64), shape: [1, 1, 8, 8] }, REALESRGAN_DEFAULTS, createRng(1)),
