@@ -1,2 +1,2 @@
-export * from './rng';
 export * from './noise';
+export * from './rng';

@@ -33,10 +33,13 @@ export function replayNoise(tensors: readonly Tensor[]): NoiseSource & { readonl
       return next;
     },
     randn(shape) {
-      if (next >= tensors.length) throw new RangeError(`replayNoise: draw ${next + 1} requested, only ${tensors.length} given`);
+      if (next >= tensors.length)
+        throw new RangeError(`replayNoise: draw ${next + 1} requested, only ${tensors.length} given`);
       const t = tensors[next++];
       if (t.data.length !== sizeOf(shape)) {
-        throw new RangeError(`replayNoise: draw ${next} has ${t.data.length} elements, request needs shape [${shape.join(', ')}]`);
+        throw new RangeError(
+          `replayNoise: draw ${next} has ${t.data.length} elements, request needs shape [${shape.join(', ')}]`,
+        );
       }
       return { data: t.data.slice(), shape: [...shape] };
     },

@@ -6,8 +6,9 @@
  * - seeding: the 32-bit seed (and an optional stream id) expanded by splitmix32;
  * - uniform(): the top 24 bits of a draw / 2^24, in [0, 1);
  * - normal(): Box–Muller on two 53-bit uniforms, both outputs used in turn.
- * Every operation is integer or IEEE double arithmetic, so Node and browsers agree bit
- * for bit.
+ * The integer stream and uniform() are bit-identical on every engine. normal() goes through
+ * Math.log/cos/sin, which ECMAScript lets engines round differently in the last bit, so
+ * Gaussian draws agree across engines to ~1e-16 relative, exactly within one engine.
  */
 export interface Rng {
   /** Next raw 32-bit unsigned integer. */
