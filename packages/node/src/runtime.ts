@@ -2,11 +2,21 @@ import { existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AbortSignalLike, ModelSession, Runtime, SessionOptions, Tensor, ValueInfo } from '@diffrestore/core';
+import {
+  type AbortSignalLike,
+  checkGraphFeeds,
+  fromGraphOutput,
+  type ModelSession,
+  type Runtime,
+  type SessionOptions,
+  type Tensor,
+  toGraphFeed,
+  type ValueInfo,
+  type ValueType,
+} from '@diffrestore/core';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
 import { raceAbort, throwIfSignalled } from './abort-race';
 import { isCommonJs, moduleDir } from './module-dir';
-import { fromGraphValue, toGraphValue, toValueType } from './value-convert';
 import { WorkerHost } from './worker-host';
 import type { GraphOptimizationLevel, LoadResult, OrtSessionSettings, RunResult, WireTensor } from './worker-protocol';
 
@@ -47,6 +57,12 @@ export interface LoadedGraph {
   release(): Promise<void>;
 }
 
+const KNOWN_TYPES: readonly string[] = ['float32', 'float16', 'int64', 'int32', 'uint8', 'bool'];
+
+function toValueType(ortType: string): ValueType {
+  return KNOWN_TYPES.includes(ortType) ? (ortType as ValueType) : 'unknown';
+}
+
 function describeSource(source: string | Uint8Array): string {
   return typeof source === 'string' ? source : `<${source.byteLength} bytes>`;
 }
@@ -85,18 +101,10 @@ export async function loadGraph(source: string | Uint8Array, settings: OrtSessio
     inputs,
     outputs,
     async run(feeds) {
-      const missing = inputs.filter((i) => !(i.name in feeds)).map((i) => i.name);
-      const unknown = Object.keys(feeds).filter((n) => !inputs.some((i) => i.name === n));
-      if (missing.length > 0 || unknown.length > 0) {
-        const parts = [
-          missing.length > 0 ? `missing input(s) ${missing.join(', ')}` : '',
-          unknown.length > 0 ? `unknown input(s) ${unknown.join(', ')}` : '',
-        ].filter(Boolean);
-        throw new Error(`${what}: ${parts.join('; ')} (the graph takes ${inputs.map((i) => i.name).join(', ')})`);
-      }
+      checkGraphFeeds(inputs, feeds, what);
       const ortFeeds: Record<string, OrtTensor> = {};
       for (const info of inputs) {
-        const v = toGraphValue(feeds[info.name], info.type, info.name);
+        const v = toGraphFeed(feeds[info.name], info.type, info.name);
         ortFeeds[info.name] = new OrtTensor(v.type, v.data as never, v.dims);
       }
       let result: InferenceSession.ReturnType;
@@ -108,7 +116,7 @@ export async function loadGraph(source: string | Uint8Array, settings: OrtSessio
         });
       }
       const out: Record<string, Tensor> = {};
-      for (const [name, t] of Object.entries(result)) out[name] = fromGraphValue(t.type, t.data, t.dims, name);
+      for (const [name, t] of Object.entries(result)) out[name] = fromGraphOutput(t.type, t.data, t.dims, name);
       return out;
     },
     release: () => session.release(),

@@ -24,22 +24,7 @@ function wireError(e: unknown): WireError {
 }
 
 function post(response: WorkerResponse, transfer: ArrayBuffer[] = []): void {
-  try {
-    port!.postMessage(response, transfer);
-  } catch (e) {
-    // Buffers owned by the native addon may refuse to transfer: send copies instead.
-    if (transfer.length === 0 || !response.ok) throw e;
-    const { outputs } = response.result as RunResult;
-    const copies: RunResult = {
-      outputs: Object.fromEntries(
-        Object.entries(outputs).map(([k, t]) => [k, { data: t.data.slice(), shape: t.shape }]),
-      ),
-    };
-    port!.postMessage(
-      { ...response, result: copies },
-      Object.values(copies.outputs).map((t) => t.data.buffer as ArrayBuffer),
-    );
-  }
+  port!.postMessage(response, transfer);
 }
 
 async function handle(req: WorkerRequest): Promise<void> {
@@ -54,6 +39,7 @@ async function handle(req: WorkerRequest): Promise<void> {
     }
     case 'run': {
       const outputs = await graphOf(req.handle).run(req.feeds);
+      // Outputs are fresh float32 copies (fromGraphOutput), so their buffers can move.
       const buffers = new Set<ArrayBuffer>();
       for (const t of Object.values(outputs)) buffers.add(t.data.buffer as ArrayBuffer);
       const result: RunResult = { outputs };
