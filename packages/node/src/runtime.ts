@@ -76,6 +76,18 @@ function valueInfo(m: InferenceSession.ValueMetadata): ValueInfo {
   };
 }
 
+/** Explains the usual cause when a non-CPU provider's shared library is missing. */
+function providerHint(message: string, providers: readonly string[]): string {
+  const m = /AppendExecutionProvider_(\w+)|Failed to load (shared )?library/i.exec(message);
+  if (!m) return '';
+  const name = m[1]?.toLowerCase() ?? providers.find((p) => p !== 'cpu') ?? 'requested';
+  return (
+    ` (the ${name} execution provider is not available: onnxruntime-node was installed without its GPU` +
+    ' libraries (onnxruntime-node-install=skip / ONNXRUNTIME_NODE_INSTALL=skip) or the driver/toolkit is missing;' +
+    " reinstall onnxruntime-node without the skip, or use executionProviders ['cpu'])"
+  );
+}
+
 /** Loads a graph with onnxruntime-node in the current thread. */
 export async function loadGraph(source: string | Uint8Array, settings: OrtSessionSettings): Promise<LoadedGraph> {
   const options: InferenceSession.SessionOptions = {
@@ -93,7 +105,10 @@ export async function loadGraph(source: string | Uint8Array, settings: OrtSessio
         ? await InferenceSession.create(source, options)
         : await InferenceSession.create(source, options);
   } catch (e) {
-    throw new Error(`failed to load ONNX model ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+    const msg = e instanceof Error ? e.message : String(e);
+    throw new Error(`failed to load ONNX model ${what}: ${msg}${providerHint(msg, settings.executionProviders)}`, {
+      cause: e,
+    });
   }
   const inputs = session.inputMetadata.map(valueInfo);
   const outputs = session.outputMetadata.map(valueInfo);

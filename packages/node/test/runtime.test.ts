@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { AbortError, type ModelSession, type Tensor } from '@diffrestore/core';
 import { InferenceSession } from 'onnxruntime-node';
 import { afterAll, describe, expect, it, vi } from 'vitest';
@@ -96,6 +97,26 @@ describe.each([false, true])('createNodeRuntime (worker: %s)', (worker) => {
     const out = await s.run({ x: t([2], [1, 1, 1, 1]) });
     expect(out.y.data[0]).toBe(5);
     await s.release();
+  });
+});
+
+describe('execution providers', () => {
+  it('explains a missing CUDA provider (installed with the skip) or runs on it', async () => {
+    const { existsSync } = await import('node:fs');
+    const { createRequire } = await import('node:module');
+    const ortDir = path.dirname(createRequire(import.meta.url).resolve('onnxruntime-node/package.json'));
+    const lib = path.join(ortDir, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
+    const rt = createNodeRuntime({ worker: false, executionProviders: ['cuda', 'cpu'] });
+    runtimes.push(rt);
+    const attempt = rt.createSession(fixture('node_affine.onnx'));
+    if (existsSync(lib)) {
+      const s = await attempt;
+      expect((await s.run({ x: t([1], [1, 1, 1, 1]) })).y.data[0]).toBe(3);
+    } else {
+      await expect(attempt).rejects.toThrow(
+        /the cuda execution provider is not available: .*ONNXRUNTIME_NODE_INSTALL=skip/,
+      );
+    }
   });
 });
 
