@@ -32,11 +32,11 @@ describe('toGraphFeed', () => {
   });
 
   it('converts int32, uint8 (range-checked) and bool', () => {
-    expect(Array.from(toGraphFeed(t([-5, 6]), 'int32').data)).toEqual([-5, 6]);
-    expect(Array.from(toGraphFeed(t([0, 255]), 'uint8').data)).toEqual([0, 255]);
+    expect(Array.from(toGraphFeed(t([-5, 6]), 'int32').data as Int32Array)).toEqual([-5, 6]);
+    expect(Array.from(toGraphFeed(t([0, 255]), 'uint8').data as Uint8Array)).toEqual([0, 255]);
     expect(() => toGraphFeed(t([256]), 'uint8')).toThrow(/out of range/);
     expect(() => toGraphFeed(t([-1]), 'uint8')).toThrow(/out of range/);
-    expect(Array.from(toGraphFeed(t([0, -0.5, 2, 0]), 'bool').data)).toEqual([0, 1, 1, 0]);
+    expect(Array.from(toGraphFeed(t([0, -0.5, 2, 0]), 'bool').data as Uint8Array)).toEqual([0, 1, 1, 0]);
   });
 });
 
