@@ -45,8 +45,8 @@ export default defineConfig([
       compilerOptions: { baseUrl: '.', paths: { '@diffrestore/core': ['packages/core/src/index.ts'] } },
     },
     outDir: 'packages/web/dist',
-    // dist/browser/ is written by the config below at the same time: clean only our own files
-    clean: ['index.*', 'worker.*'],
+    // dist/browser/ is written by the config below at the same time: leave it to that one
+    clean: ['!browser/**'],
     platform: 'browser',
     tsconfig: 'packages/web/tsconfig.json',
     external: ['@diffrestore/core', 'onnxruntime-web', 'onnxruntime-common'],
