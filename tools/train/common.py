@@ -346,7 +346,7 @@ def train_loop(
     Returns why it stopped: ``done``, ``time budget`` or ``signal SIGTERM``/``SIGINT``."""
     args = run.args
     log = JsonlLog(run.out / LOG_FILE, resume_step=run.step if args.resume else None)
-    t0 = time.monotonic()
+    t0, c0 = time.monotonic(), time.process_time()
     t_last, s_last = t0, run.step
     reason = "done"
     with StopRequest() as stop:
@@ -361,7 +361,8 @@ def train_loop(
                 now = time.monotonic()
                 rate = (run.step - s_last) / max(now - t_last, 1e-9)
                 t_last, s_last = now, run.step
-                log.write({"step": run.step, "steps_per_s": round(rate, 4), "elapsed_s": round(now - t0, 2), **metrics})
+                # cpu_s: this process's CPU seconds, a load-independent cost measure on a shared machine.
+                log.write({"step": run.step, "steps_per_s": round(rate, 4), "elapsed_s": round(now - t0, 2), "cpu_s": round(time.process_time() - c0, 2), **metrics})
             if on_step is not None:
                 on_step(run)
             if stop.reason:
