@@ -82,6 +82,11 @@ if (!HAS_CHROMIUM) {
           '/ort/': ORT_DIST,
           '/fixtures/': FIXTURES,
           '/test/': path.join(WEB, 'test', 'browser'),
+          // the example page, at the paths it has under examples/web/serve.mjs
+          '/examples/web/': path.join(ROOT, 'examples', 'web'),
+          '/packages/web/dist/': path.join(WEB, 'dist'),
+          '/packages/web/test/fixtures/': FIXTURES,
+          '/node_modules/onnxruntime-web/dist/': ORT_DIST,
         },
         { '/test/index.html': PAGE },
       );
@@ -294,6 +299,55 @@ if (!HAS_CHROMIUM) {
       expect(r.mismatch.message).toMatch(/SHA-256 [0-9a-f]{64} does not match/);
       expect(r.stillMissing.message).toMatch(/not in the bundle cache/);
       expect(r.aborted).toMatchObject({ name: 'AbortError', isCoreAbortError: true });
+    });
+
+    it('the example page runs the sharpen graph in its worker on a picked file', async () => {
+      const example = await context.newPage();
+      const exampleLogs: string[] = [];
+      example.on('console', (m) => exampleLogs.push(`[${m.type()}] ${m.text()}`));
+      example.on('pageerror', (e) => exampleLogs.push(`[pageerror] ${e.message}`));
+      await example.goto(`${server.origin}/examples/web/index.html`);
+      await example.setInputFiles('#file', path.join(FIXTURES, fx.images.rgb_file));
+      await example.waitForFunction(() => !(document.getElementById('run') as HTMLButtonElement).disabled);
+      await example.click('#run');
+      await example.waitForFunction(
+        () => /done|failed|cancelled/.test(document.getElementById('status')?.textContent ?? ''),
+        undefined,
+        { timeout: 30_000 },
+      );
+      const status = await example.textContent('#status');
+      expect(status, exampleLogs.join('\n')).toMatch(/^done in/);
+      expect(await example.evaluate(() => (document.getElementById('progress') as HTMLProgressElement).value)).toBe(1);
+      const got = await example.evaluate(async () => {
+        const src = (document.getElementById('after') as HTMLImageElement).src;
+        const bitmap = await createImageBitmap(await (await fetch(src)).blob());
+        const ctx = new OffscreenCanvas(bitmap.width, bitmap.height).getContext('2d')!;
+        ctx.drawImage(bitmap, 0, 0);
+        return {
+          w: bitmap.width,
+          h: bitmap.height,
+          rgba: Array.from(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data),
+        };
+      });
+      await example.close();
+      // the graph: 5c - (up + down + left + right), edge-padded, clipped to [0, 1]
+      const { height: h, width: w } = fx.images;
+      const src: number[] = fx.images.rgb;
+      const at = (y: number, x: number, k: number) =>
+        src[(Math.min(h - 1, Math.max(0, y)) * w + Math.min(w - 1, Math.max(0, x))) * 3 + k] / 255;
+      expect([got.w, got.h]).toEqual([w, h]);
+      let worst = 0;
+      for (let y = 0; y < h; y++) {
+        for (let x = 0; x < w; x++) {
+          for (let k = 0; k < 3; k++) {
+            const v = 5 * at(y, x, k) - at(y - 1, x, k) - at(y + 1, x, k) - at(y, x - 1, k) - at(y, x + 1, k);
+            const want = Math.round(Math.min(1, Math.max(0, v)) * 255);
+            worst = Math.max(worst, Math.abs(got.rgba[(y * w + x) * 4 + k] - want));
+          }
+          expect(got.rgba[(y * w + x) * 4 + 3]).toBe(255);
+        }
+      }
+      expect(worst).toBeLessThanOrEqual(1); // float32 sums may land either side of a .5
     });
   });
 }
