@@ -26,6 +26,8 @@ const FLAGS = [
   '--disable-sync',
   '--disable-quic',
   '--no-first-run',
+  // WebGPU on SwiftShader (a software adapter): slow, but enough for a correctness check
+  '--enable-unsafe-webgpu',
 ];
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>diffrestore web tests</title>
@@ -177,6 +179,20 @@ if (!HAS_CHROMIUM) {
       console.info(
         `web runtime (page): slow graph ${r.slow.ms.toFixed(1)} ms/run, queued abort observed after ${r.slow.abortMs.toFixed(2)} ms, page timer ticked ${r.slow.ticksDuringTwoRuns} times during two runs`,
       );
+    });
+
+    it('runs on WebGPU where an adapter exists: results, serialised runs, GPU-resident outputs chained', async () => {
+      const r = await call<
+        { skipped: string } | { y: number[]; batch: number[][]; chained: number[]; location: string }
+      >('webgpu');
+      if ('skipped' in r) {
+        console.warn(`WebGPU part skipped: ${r.skipped}`);
+        return;
+      }
+      expect(r.y).toEqual(fx.affine.y);
+      expect(r.batch).toEqual([1, 2, 3, 4].map((k) => [2 * k + 1, 1 - 2 * k]));
+      expect(r.location).toBe('gpu-buffer');
+      expect(r.chained).toEqual([4 * 0.5 + 3, 4 * -3 + 3]); // 2(2x + 1) + 1
     });
 
     it('decodes and encodes images without document, keeping alpha', async () => {

@@ -15,6 +15,7 @@ import {
   type WorkerProgress,
   webRunQueue,
 } from '@diffrestore/web';
+import * as ort from 'onnxruntime-web';
 
 interface Fixtures {
   affine: { file: string; shape: number[]; x: number[]; y: number[] };
@@ -344,7 +345,32 @@ async function cacheTests() {
   };
 }
 
+async function webgpuTests() {
+  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const adapter = gpu ? await gpu.requestAdapter() : null;
+  if (!adapter) return { skipped: gpu ? 'no WebGPU adapter' : 'no navigator.gpu' };
+  const fx = await fixtures();
+  const rt = createWebRuntime({ executionProviders: ['webgpu'], preferGpuOutputs: true, wasmPaths: '/ort/' });
+  const s = await rt.createSession(F + fx.affine.file);
+  const y = await s.run({ x: { data: Float32Array.from(fx.affine.x), shape: fx.affine.shape } });
+  // concurrent calls on one WebGPU device: serialised underneath, each gets its own answer
+  const batch = await Promise.all(
+    [1, 2, 3, 4].map(async (k) =>
+      Array.from((await s.run({ x: { data: Float32Array.of(k, -k), shape: [1, 1, 1, 2] } })).y.data),
+    ),
+  );
+  // GPU-resident chain: the first output stays on the GPU and feeds the second run
+  const first = await s.runOrt({ x: new ort.Tensor('float32', Float32Array.of(0.5, -3), [1, 1, 1, 2]) });
+  const second = await s.runOrt({ x: first.y });
+  const chained = Array.from((await second.y.getData(true)) as Float32Array);
+  const location = first.y.location;
+  first.y.dispose();
+  await s.release();
+  return { y: Array.from(y.y.data), batch, chained, location };
+}
+
 (globalThis as unknown as { diffrestoreTests: unknown }).diffrestoreTests = {
+  webgpu: webgpuTests,
   runtime: runtimeTests,
   images: imageTests,
   worker: workerTests,
