@@ -22,6 +22,7 @@ from tools.models.vae import AutoencoderKL
 from tools.train import data as D
 from tools.train import fetch_photos, train_cleaner, train_diffusion, train_vae
 from tools.train.common import STATE_FILE, read_log
+from tools.train.trained import load_trained
 
 RUN = ["--threads", "1", "--log-every", "1", "--seed", "7", "--warmup", "2"]
 
@@ -312,3 +313,9 @@ def test_latents_are_the_scaled_posterior_means_of_hq_and_cleaned_lq(archives, t
     # float16 storage: relative precision 2^-11
     np.testing.assert_allclose(lat.z[:2].astype(np.float32), z.numpy(), rtol=2e-3, atol=2e-3)
     np.testing.assert_allclose(lat.c[:2].astype(np.float32), c.numpy(), rtol=2e-3, atol=2e-3)
+    # the three runs load back as one set of modules for the bundle exporter
+    diff_run = tmp_path / "d"
+    train_diffusion.main(["train", "--data", str(tmp_path / "lat.npz"), "--out", str(diff_run), "--steps", "1", "--batch-size", "1", "--context-length", "2", *RUN])
+    t = load_trained(cleaner_run, vae_run, diff_run)
+    assert t.positive.shape == (1, 2, t.unet.cfg.context_dim) and t.vae.cfg.scaling_factor == s
+    assert t.diffusion["latent"]["scalingFactor"] == s and len(t.controlnet.zero_convs) + 1 == 13
