@@ -155,6 +155,12 @@ class WireErrorBox {
   constructor(readonly error: WireError) {}
 }
 
+/** Resolves a URL against the page's location (unchanged where there is none, e.g. in Node). */
+function absoluteUrl(url: string): string {
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  return base ? new URL(url, base).href : url;
+}
+
 /** A core ModelSession whose graph lives in a worker; `handle` addresses it in custom requests. */
 export interface WorkerModelSession extends ModelSession {
   readonly handle: number;
@@ -175,7 +181,8 @@ export function createWorkerRuntime(client: WorkerClient, settings: WorkerRuntim
   let init: Promise<{ runtime: string }> | undefined;
   let name = 'onnxruntime-web (Web Worker)';
   const ready = () => {
-    init ??= client.request('init', settings).then((r) => {
+    const wasmPaths = settings.wasmPaths === undefined ? undefined : absoluteUrl(settings.wasmPaths);
+    init ??= client.request('init', { ...settings, ...(wasmPaths ? { wasmPaths } : {}) }).then((r) => {
       name = `${r.runtime} in a Web Worker`;
       return r;
     });
@@ -188,8 +195,10 @@ export function createWorkerRuntime(client: WorkerClient, settings: WorkerRuntim
     },
     async createSession(source, options) {
       await ready();
-      // bytes are copied (the caller may still use them); a URL must be absolute for the worker
-      const r = await client.request('load', { source, ...(options ? { options } : {}) });
+      // bytes are copied (the caller may still use them); a URL is made absolute here, as the
+      // worker would resolve it against its own script's URL
+      const from = typeof source === 'string' ? absoluteUrl(source) : source;
+      const r = await client.request('load', { source: from, ...(options ? { options } : {}) });
       let released = false;
       return {
         handle: r.handle,

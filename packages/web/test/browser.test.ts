@@ -103,8 +103,12 @@ if (!HAS_CHROMIUM) {
       page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
       page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
       await page.goto(`${server.origin}/test/index.html`);
-      await page.waitForFunction(() => 'diffrestoreTests' in globalThis, undefined, { timeout: 20_000 });
-    }, 60_000);
+      try {
+        await page.waitForFunction(() => 'diffrestoreTests' in globalThis, undefined, { timeout: 45_000 });
+      } catch (e) {
+        throw new Error(`the test page did not load: ${(e as Error).message}\n--- console ---\n${logs.join('\n')}`);
+      }
+    }, 90_000);
 
     afterAll(async () => {
       await context?.close();

@@ -204,8 +204,8 @@ async function imageTests() {
 async function workerTests() {
   const fx = await fixtures();
   const client = new WorkerClient(new Worker('/web/browser/worker.js', { type: 'module' }));
-  const rt = createWorkerRuntime(client, { wasmPaths: `${location.origin}/ort/` });
-  const affine = await rt.createSession(`${location.origin}${F}${fx.affine.file}`);
+  const rt = createWorkerRuntime(client, { wasmPaths: '/ort/' });
+  const affine = await rt.createSession(F + fx.affine.file); // relative: resolved on the page
   const y = await affine.run({ x: { data: Float32Array.from(fx.affine.x), shape: fx.affine.shape } });
 
   // a tiled pass of the pointwise graph over a 40x56 image, with progress per tile
