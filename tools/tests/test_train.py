@@ -270,7 +270,8 @@ def test_schedule_and_targets_match_the_reference_formulas() -> None:
 
 
 def test_diffusion_runs_exports_and_resumes_bit_exactly(archives, tmp_path: Path) -> None:
-    args = ["train", "--data", str(archives["lat"]), "--batch-size", "2", "--crop", "8", "--context-length", "3", "--cfg-dropout", "0.5", "--ema-decay", "0.9", *RUN]
+    small = '{"model_channels": 16, "num_head_channels": 8, "context_dim": 16, "norm_groups": 4}'
+    args = ["train", "--data", str(archives["lat"]), "--unet-config", small, "--batch-size", "2", "--crop", "8", "--context-length", "3", "--cfg-dropout", "0.5", "--ema-decay", "0.9", *RUN]
     state, out = _check_resume(train_diffusion.main, args, tmp_path)
     assert set(state["ema"]) == {"unet", "controlnet", "context"}
     meta = json.loads((out / "unet.json").read_text())
@@ -285,7 +286,7 @@ def test_diffusion_runs_exports_and_resumes_bit_exactly(archives, tmp_path: Path
     d = json.loads((out / "diffusion.json").read_text())
     assert d["prediction"] == "v" and d["schedule"]["zeroTerminalSnr"] is True
     assert d["latent"]["scalingFactor"] == 0.5 and d["controlOutputs"] == 13
-    assert d["context"] == {"length": 3, "dim": unet.cfg.context_dim}
+    assert d["context"] == {"length": 3, "dim": 16} and unet.cfg.model_channels == 16
 
 
 def test_zero_snr_requires_v_prediction(archives, tmp_path: Path) -> None:
