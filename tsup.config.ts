@@ -29,7 +29,11 @@ export default defineConfig([
       worker: 'packages/node/src/worker.ts',
       cli: 'packages/node/src/cli/main.ts',
     },
-    dts: { entry: { index: 'packages/node/src/index.ts' } },
+    // types of core from its sources: core's own dist/*.d.ts is built (and cleaned) in parallel
+    dts: {
+      entry: { index: 'packages/node/src/index.ts' },
+      compilerOptions: { baseUrl: '.', paths: { '@diffrestore/core': ['packages/core/src/index.ts'] } },
+    },
     outDir: 'packages/node/dist',
     tsconfig: 'packages/node/tsconfig.json',
     external: ['@diffrestore/core', 'onnxruntime-node', 'onnxruntime-common', 'sharp'],

@@ -7,3 +7,7 @@ export { encodeImage, formatFromPath, readImage, writeImage } from './image-io';
 export type { GraphOptimizationLevel, NodeRuntime, NodeRuntimeOptions } from './runtime';
 export { createNodeRuntime } from './runtime';
 export { WorkerCrashError } from './worker-host';
+export type { LoadBundleOptions, LoadedBundle } from './bundle';
+export { DEFAULT_BUNDLE_PACKAGE, defaultBundleLocation, folderBundleSource, loadBundle } from './bundle';
+export type { CreateRestorerOptions, NodeRestoreOptions, RestoredImage, RestoreInput, Restorer } from './restore';
+export { createRestorer, restore } from './restore';
