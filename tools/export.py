@@ -219,7 +219,7 @@ def export_graph(
         for stale in (target, out_dir / data_name):
             if stale.exists():
                 stale.unlink()
-        if model.ByteSize() > TWO_GB or _has_external(tmp_path.parent, spec.file):
+        if _too_big(model) or _has_external(tmp_path.parent, spec.file):
             onnx.save_model(
                 model,
                 str(target),
@@ -276,6 +276,16 @@ def compact_names(model: onnx.ModelProto) -> None:
     for v in g.value_info:
         if v.name in mapping:
             v.name = mapping[v.name]
+
+
+def _too_big(model: onnx.ModelProto) -> bool:
+    """Over protobuf's 2 GB message limit (ByteSize itself fails beyond it)."""
+    if sum(len(t.raw_data) for t in model.graph.initializer) > TWO_GB:
+        return True
+    try:
+        return model.ByteSize() > TWO_GB
+    except Exception:  # noqa: BLE001 - protobuf raises EncodeError past 2 GB
+        return True
 
 
 def _has_external(folder: Path, main: str) -> bool:
