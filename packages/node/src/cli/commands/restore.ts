@@ -1,73 +1,177 @@
-import { numberFlag } from '../args';
-import type { CommandSpec, FlagSpec, FlagValues } from '../command';
+import {
+  type GuidanceChoice,
+  REFERENCE_SAMPLER_NAMES,
+  type RestoreOptions,
+  SAMPLER_NAMES,
+  type SamplerKind,
+  type SamplerSpec,
+  samplerFromReferenceName,
+} from '@diffrestore/core';
+import { defaultBundleLocation } from '../../bundle';
+import { createRestorer } from '../../restore';
+import { choiceFlag, numberFlag } from '../args';
+import { type CommandContext, type CommandSpec, type FlagSpec, type FlagValues, UsageError } from '../command';
 import { IMAGE_OUTPUT_FLAGS, type ImageBatch, runImageBatch } from '../image-batch';
 
-/** Model and sampling flags of `restore`; the pipeline reads them once it is wired in. */
+const GUIDANCE_KINDS = ['region-adaptive', 'region-adaptive-pixel', 'latent-mse'] as const;
+const COLOUR_FIXES = ['wavelet', 'adain', 'none'] as const;
+const CLEANERS = ['bundle', 'none'] as const;
+
+/** Model and sampling flags of `restore`; defaults come from the bundle's manifest. */
 export const RESTORE_FLAGS = {
   bundle: {
     type: 'string',
     short: 'b',
     valueName: 'PATH|URL',
-    description: 'Model bundle folder or URL',
-    pending: true,
+    description: 'Model bundle folder or URL (default: $DIFFRESTORE_BUNDLE or the installed default bundle)',
   },
-  'cache-dir': {
+  'cache-dir': { type: 'string', valueName: 'DIR', description: 'Download cache (default ~/.cache/diffrestore)' },
+  upscale: { type: 'string', valueName: 'X', description: 'Upscaling factor (default 1)' },
+  steps: { type: 'string', valueName: 'N', description: 'Sampling steps (default: the bundle’s)' },
+  sampler: {
     type: 'string',
-    valueName: 'DIR',
-    description: 'Download cache (default ~/.cache/diffrestore)',
-    pending: true,
+    valueName: 'NAME',
+    description: `Sampler: ${SAMPLER_NAMES.join(', ')} or a DiffBIR name such as edm_dpm++_3m_sde (default: the bundle’s)`,
   },
-  steps: { type: 'string', valueName: 'N', description: 'Sampling steps (default: the bundle’s)', pending: true },
-  sampler: { type: 'string', valueName: 'NAME', description: 'Sampler (default: the bundle’s)', pending: true },
-  cfg: { type: 'string', valueName: 'X', description: 'Classifier-free guidance scale', pending: true },
-  guidance: {
+  cfg: {
     type: 'string',
     valueName: 'X',
-    description: 'Fidelity guidance strength (0 = off; more = closer to the input)',
-    pending: true,
+    description: 'Classifier-free guidance scale (1 = off; default: the bundle’s)',
   },
+  'cfg-rescale': { type: 'boolean', description: 'Ramp the CFG scale with the timestep (cosine schedule)' },
   'control-scale': {
     type: 'string',
     valueName: 'X',
-    description: 'Strength of the ControlNet condition',
-    pending: true,
+    description: 'Strength of the IRControlNet condition (default 1)',
   },
-  upscale: { type: 'string', valueName: 'X', description: 'Upscaling factor', pending: true },
+  cleaner: { type: 'string', valueName: 'KIND', description: `Stage 1: ${CLEANERS.join(', ')} (default bundle)` },
+  guidance: {
+    type: 'string',
+    valueName: 'X',
+    description: 'Fidelity guidance scale (0 = off, default; more = closer to the stage-1 output)',
+  },
+  'guidance-kind': {
+    type: 'string',
+    valueName: 'KIND',
+    description: `${GUIDANCE_KINDS.join(', ')} (default region-adaptive, in latent space)`,
+  },
+  'guidance-start': { type: 'string', valueName: 'T', description: 'Guide while t + 1 < T (default: every step)' },
+  'guidance-stop': { type: 'string', valueName: 'T', description: 'Guide while t + 1 > T (default -1)' },
+  'noise-aug': { type: 'string', valueName: 'T', description: 'Noise the condition latent to timestep T (default 0)' },
+  'colour-fix': { type: 'string', valueName: 'KIND', description: `${COLOUR_FIXES.join(', ')} (default wavelet)` },
   tile: {
     type: 'string',
     valueName: 'N',
-    description: 'Latent tile size for large images (0 = no tiling)',
-    pending: true,
+    description: 'Latent tile size for large images (default 64; 0 = never tile)',
   },
-  seed: { type: 'string', valueName: 'N', description: 'Random seed', pending: true },
-  providers: {
+  'tile-stride': { type: 'string', valueName: 'N', description: 'Latent tile stride (default half the tile)' },
+  'min-short-side': {
     type: 'string',
-    valueName: 'LIST',
-    description: "Execution providers, e.g. 'cuda,cpu' (default cpu)",
-    pending: true,
+    valueName: 'PX',
+    description: 'Raise the stage-1 short side to at least this (default: the bundle’s, 512 for SD)',
   },
-  threads: { type: 'string', valueName: 'N', description: 'Threads per operator', pending: true },
+  seed: { type: 'string', valueName: 'N', description: 'Random seed (default 231)' },
+  providers: { type: 'string', valueName: 'LIST', description: "Execution providers, e.g. 'cuda,cpu' (default cpu)" },
+  threads: { type: 'string', valueName: 'N', description: 'Threads per operator (default: onnxruntime’s)' },
 } as const satisfies Record<string, FlagSpec>;
 
-/** Checks the values of the restore flags now, so mistakes are usage errors (exit 2). */
+function samplerFlag(flags: FlagValues): SamplerSpec | undefined {
+  const raw = flags.sampler;
+  if (raw === undefined) return undefined;
+  const name = String(raw);
+  if ((SAMPLER_NAMES as readonly string[]).includes(name)) return { kind: name as SamplerKind } as SamplerSpec;
+  if (Object.hasOwn(REFERENCE_SAMPLER_NAMES, name)) return samplerFromReferenceName(name);
+  throw new UsageError(
+    `--sampler must be one of ${SAMPLER_NAMES.join(', ')} or ${Object.keys(REFERENCE_SAMPLER_NAMES).join(', ')}; got '${name}'`,
+  );
+}
+
+/** Turns the command line into pipeline options; throws UsageError on a bad value (exit 2). */
+export function restoreOptionsFromFlags(flags: FlagValues): RestoreOptions {
+  const guidanceScale = numberFlag(flags, 'guidance', { min: 0 }) ?? 0;
+  const kind = choiceFlag(flags, 'guidance-kind', GUIDANCE_KINDS) ?? 'region-adaptive';
+  const start = numberFlag(flags, 'guidance-start');
+  const stop = numberFlag(flags, 'guidance-stop');
+  let guidance: GuidanceChoice = { kind: 'none' };
+  if (guidanceScale > 0) {
+    guidance =
+      kind === 'latent-mse'
+        ? { kind, scale: guidanceScale, start, stop }
+        : {
+            kind: 'region-adaptive',
+            space: kind === 'region-adaptive-pixel' ? 'pixel' : 'latent',
+            scale: guidanceScale,
+            start,
+            stop,
+          };
+  }
+  const tile = numberFlag(flags, 'tile', { integer: true, min: 0 });
+  const tileStride = numberFlag(flags, 'tile-stride', { integer: true, min: 1 });
+  if (tile !== undefined && tileStride !== undefined && tile > 0 && tileStride > tile) {
+    throw new UsageError(`--tile-stride (${tileStride}) must not exceed --tile (${tile})`);
+  }
+  const cleaner = choiceFlag(flags, 'cleaner', CLEANERS);
+  return {
+    upscale: numberFlag(flags, 'upscale', { min: 0.25, max: 16 }),
+    steps: numberFlag(flags, 'steps', { integer: true, min: 1, max: 1000 }),
+    sampler: samplerFlag(flags),
+    cfgScale: numberFlag(flags, 'cfg', { min: 0 }),
+    cfgRescale: flags['cfg-rescale'] === true,
+    controlStrength: numberFlag(flags, 'control-scale', { min: 0 }),
+    cleaner: cleaner ? { kind: cleaner } : undefined,
+    guidance,
+    noiseAugmentation: numberFlag(flags, 'noise-aug', { integer: true, min: 0, max: 999 }),
+    colourFix: choiceFlag(flags, 'colour-fix', COLOUR_FIXES),
+    tiling:
+      tile === 0
+        ? false
+        : { latentTile: tile, latentStride: tileStride ?? (tile !== undefined ? tile / 2 : undefined) },
+    minShortSide: numberFlag(flags, 'min-short-side', { integer: true, min: 0 }),
+    seed: numberFlag(flags, 'seed', { integer: true, min: 0 }),
+  };
+}
+
+/** Checks the values of the restore flags before anything loads, so mistakes are usage errors. */
 export function validateRestoreFlags(flags: FlagValues): void {
-  numberFlag(flags, 'steps', { integer: true, min: 1, max: 1000 });
-  numberFlag(flags, 'cfg', { min: 0 });
-  numberFlag(flags, 'guidance', { min: 0 });
-  numberFlag(flags, 'control-scale', { min: 0 });
-  numberFlag(flags, 'upscale', { min: 1, max: 16 });
-  numberFlag(flags, 'tile', { integer: true, min: 0 });
-  numberFlag(flags, 'seed', { integer: true, min: 0 });
+  restoreOptionsFromFlags(flags);
   numberFlag(flags, 'threads', { integer: true, min: 1 });
 }
 
-/** The restore batch; `prepare` is replaced when the core pipeline is wired into the CLI. */
+const STAGE_SHARE = { prepare: 0, clean: 0.02, encode: 0.08, sample: 0.1, decode: 0.92, finish: 0.98 } as const;
+
+/** Loads the bundle once, then restores each image of the batch with the same sessions. */
 export const restoreBatch: ImageBatch = {
   verb: 'restored',
-  async prepare() {
-    throw new Error(
-      "the restore pipeline is not wired into the CLI yet (a later change); 'diffrestore restore --dry-run' shows the plan",
-    );
+  async prepare(ctx: CommandContext) {
+    const { flags } = ctx;
+    const options = restoreOptionsFromFlags(flags);
+    const providers = typeof flags.providers === 'string' ? flags.providers.split(',').map((s) => s.trim()) : undefined;
+    const restorer = await createRestorer({
+      bundle: typeof flags.bundle === 'string' ? flags.bundle : defaultBundleLocation(ctx.io.env),
+      cacheDir: typeof flags['cache-dir'] === 'string' ? flags['cache-dir'] : undefined,
+      runtime: { executionProviders: providers, intraOpNumThreads: numberFlag(flags, 'threads', { integer: true }) },
+      skipCleaner: options.cleaner?.kind === 'none',
+      signal: ctx.signal,
+    });
+    return async (input, pctx) => {
+      let stage = 0;
+      const result = await restorer.restore(
+        { tensor: input.image, alpha: input.alpha },
+        {
+          ...options,
+          signal: pctx.signal,
+          onProgress: (e) => {
+            if (e.type === 'stage') {
+              stage = STAGE_SHARE[e.stage];
+              pctx.onProgress(stage, e.stage);
+            } else if (e.type === 'step') {
+              pctx.onProgress(0.1 + (0.82 * (e.step + 1)) / e.steps, `step ${e.step + 1}/${e.steps}`);
+            }
+          },
+        },
+      );
+      return { image: result.image, alpha: result.alpha };
+    };
   },
 };
 
