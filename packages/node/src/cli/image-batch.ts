@@ -119,6 +119,7 @@ export async function runImageBatch(ctx: CommandContext, batch: ImageBatch): Pro
         if (!warnedAlpha) progress.log('warning: JPEG has no alpha channel; transparency is dropped');
         warnedAlpha = true;
       }
+      await mkdir(path.dirname(it.output), { recursive: true });
       await writeImage(
         it.output,
         { image: result.image, alpha, bitDepth: depth, format: it.format, grayscale: decoded.grayscale },
