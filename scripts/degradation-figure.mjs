@@ -30,15 +30,15 @@ const GAP = 4;
 
 const ROWS = [
   {
-    name: 'Real-ESRGAN (`REALESRGAN_DEFAULTS`, x4, resized back)',
+    name: 'Real-ESRGAN',
     run: (img, rng) => realEsrganDegradation(img, { ...REALESRGAN_DEFAULTS, resizeBack: true }, rng),
   },
   {
-    name: 'StableSR mild (`STABLESR_MILD`, x4, resized back)',
+    name: 'StableSR mild',
     run: (img, rng) => realEsrganDegradation(img, { ...STABLESR_MILD, resizeBack: true }, rng),
   },
   {
-    name: 'CodeFormer (`CODEFORMER_DEFAULTS`)',
+    name: 'CodeFormer',
     run: (img, rng) => codeformerDegradation(img, CODEFORMER_DEFAULTS, rng),
   },
 ];
@@ -100,7 +100,7 @@ const cols = SEEDS.length + 1;
 const width = cols * TILE + (cols - 1) * GAP;
 const height = ROWS.length * TILE + (ROWS.length - 1) * GAP;
 const tiles = [];
-const table = ['| row | seed | drawn parameters |', '|---|---|---|'];
+const table = ['| preset | seed | drawn parameters |', '|---|---|---|'];
 for (const [r, row] of ROWS.entries()) {
   for (const [s, seed] of SEEDS.entries()) {
     const { lq, hq, params } = row.run(image, createRng(seed));
