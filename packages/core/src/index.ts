@@ -14,3 +14,4 @@ export * from './degradation';
 export * from './bundle';
 export * from './pipeline';
 export * from './util';
+export * from './text';
