@@ -3,7 +3,7 @@ import type { ModelSession } from '../runtime/types';
 import type { Tensor } from '../tensor/tensor';
 import type { AbortSignalLike } from '../util/abort';
 import { decodeUtf8 } from '../util/utf8';
-import { type ClipTokenizer, ClipTokenizerError, createClipTokenizer } from './clip-tokenizer';
+import { CLIP_MERGE_COUNT, type ClipTokenizer, ClipTokenizerError, createClipTokenizer } from './clip-tokenizer';
 import { gunzip, isGzip } from './inflate';
 
 /** What {@link encodePrompt} needs of a tokenizer. */
@@ -56,6 +56,21 @@ export async function encodePrompt(
   return context;
 }
 
+/**
+ * The text of a merges file from its bytes, gzipped (`bpe_simple_vocab_16e6.txt.gz`) or
+ * plain: only the header and the first `maxMerges` lines are decoded (the official file has
+ * 262144 merges, OpenCLIP reads 48894), for `createClipTokenizer`.
+ */
+export function readClipMerges(bytes: Uint8Array, maxMerges: number = CLIP_MERGE_COUNT): string {
+  const raw = isGzip(bytes) ? gunzip(bytes) : bytes;
+  let end = 0;
+  for (let line = 0; line <= maxMerges && end < raw.length; line++) {
+    const nl = raw.indexOf(0x0a, end);
+    end = nl < 0 ? raw.length : nl + 1;
+  }
+  return decodeUtf8(raw.subarray(0, end));
+}
+
 /** Reads one file of a bundle by its manifest path (relative, '/'-separated). */
 export type BundleFileReader = (path: string) => Promise<Uint8Array>;
 
@@ -78,8 +93,7 @@ export async function loadBundleTokenizer(
     );
   }
   if (ref.kind !== 'clip-bpe') throw new ClipTokenizerError(`unknown tokenizer kind '${ref.kind}'`);
-  const raw = await readFile(ref.file);
-  const text = decodeUtf8(isGzip(raw) ? gunzip(raw) : raw);
+  const text = readClipMerges(await readFile(ref.file));
   const tokenizer = createClipTokenizer(text, {
     padToken: ref.padToken,
     contextLength: manifest.diffusion.context.length,
