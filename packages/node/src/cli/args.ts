@@ -16,7 +16,7 @@ function oneLine(e: unknown, command: string): UsageError {
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE': {
       const flag = /--[\w-]+/.exec(quoted ?? msg)?.[0] ?? quoted;
       return new UsageError(
-        msg.includes('argument missing') ? `option ${flag} needs a value ${hint}` : `${msg.split('. ')[0]} ${hint}`,
+        msg.includes('argument missing') ? `option ${flag} needs a value ${hint}` : `${msg.split(/\.\s/)[0]} ${hint}`,
       );
     }
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
