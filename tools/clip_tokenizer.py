@@ -1,7 +1,7 @@
 """CLIP byte-level BPE tokenizer (the one OpenCLIP / SD 2.1 use), for prompt embeddings.
 
 Vocabulary = 256 byte symbols, the same with an end-of-word marker, one entry per merge,
-then <|startoftext|> and <|endoftext|>; with the official merges file
+then <start_of_text> and <end_of_text> (OpenCLIP spelling); with the official merges file
 (``bpe_simple_vocab_16e6.txt.gz``, 48894 merges used) that is 49408 ids, start 49406,
 end 49407; padding is 0 and truncation keeps the end token (diffbir-inference.md §4).
 
@@ -20,27 +20,29 @@ from functools import lru_cache
 
 import numpy as np
 
-START = "<|startoftext|>"
-END = "<|endoftext|>"
+# OpenCLIP's spelling of the special tokens (the original CLIP wrote <|startoftext|>).
+START = "<start_of_text>"
+END = "<end_of_text>"
 # Merges the official vocabulary uses: 49408 - 2 * 256 - 2.
 OFFICIAL_MERGES = 49152 - 256 - 2
 
 _PATTERN = re.compile(
-    r"<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[^\W\d_]+|\d|(?:[^\s\w]|_)+",
+    r"<start_of_text>|<end_of_text>|'s|'t|'re|'ve|'m|'ll|'d|[^\W\d_]+|\d|(?:[^\s\w]|_)+",
     re.IGNORECASE,
 )
 
 
 @lru_cache
 def bytes_to_unicode() -> dict[int, str]:
-    """Byte -> printable character map of GPT-2/CLIP (printable bytes map to themselves)."""
+    """Byte -> printable character map of GPT-2/CLIP (printable bytes map to themselves).
+
+    The dict's ORDER is part of the vocabulary: ids 0-255 follow it (printable bytes first,
+    then the remapped ones), as in OpenCLIP; byte order would give different ids."""
     keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
-    out: dict[int, str] = {}
+    out: dict[int, str] = {b: chr(b) for b in keep}
     extra = 0
     for b in range(256):
-        if b in keep:
-            out[b] = chr(b)
-        else:
+        if b not in out:
             out[b] = chr(256 + extra)
             extra += 1
     return out

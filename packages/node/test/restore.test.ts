@@ -2,7 +2,16 @@ import { createHash } from 'node:crypto';
 import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { maxAbsDiff, psnr, type Tensor } from '@diffrestore/core';
+import {
+  checkGraphSignature,
+  GRAPH_CONTRACTS,
+  type GraphContractName,
+  graphContractsFor,
+  maxAbsDiff,
+  parseBundleManifest,
+  psnr,
+  type Tensor,
+} from '@diffrestore/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime, createRestorer, loadBundle, type Restorer, readImage, restore } from '../src/index';
 
@@ -39,6 +48,26 @@ const GRAPH_FILES: Record<string, string> = {
 };
 
 describe('fixture bundle graphs on onnxruntime-node', () => {
+  it('each satisfies its graph contract, and the tiny denoiser fails the full-size SD one', async () => {
+    const manifest = parseBundleManifest(JSON.parse(await readFile(path.join(BUNDLE, 'manifest.json'), 'utf8')));
+    const contracts = graphContractsFor(manifest);
+    const runtime = createNodeRuntime({ worker: false });
+    try {
+      for (const [name, file] of Object.entries(GRAPH_FILES)) {
+        const session = await runtime.createSession(path.join(BUNDLE, file));
+        expect(() => checkGraphSignature(session, contracts[name as GraphContractName])).not.toThrow();
+        if (name === 'denoiser') {
+          expect(() => checkGraphSignature(session, GRAPH_CONTRACTS.denoiser)).toThrow(
+            /input 'context' dim 2 is 32, expected 1024/,
+          );
+        }
+        await session.release();
+      }
+    } finally {
+      await runtime.close();
+    }
+  });
+
   it('reproduce the PyTorch reference outputs (max abs error <= 1e-4)', async () => {
     const ref = JSON.parse(await readFile(path.join(BUNDLE, 'reference/reference.json'), 'utf8'));
     const runtime = createNodeRuntime({ worker: false });

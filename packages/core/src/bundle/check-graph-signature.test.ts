@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ValueInfo, ValueType } from '../runtime/types';
 import { checkGraphSignature, GraphSignatureError } from './check-graph-signature';
@@ -82,88 +81,4 @@ describe('checkGraphSignature with reported signatures', () => {
       /denoiser graph does not match its contract:\n {2}- missing output 'out'/,
     );
   });
-});
-
-describe('the fixture graphs (exported by tools/make_fixture.py) loaded by onnxruntime-node', () => {
-  const contracts = graphContractsFor(manifest);
-  const names: GraphContractName[] = ['denoiser', 'vaeEncoder', 'vaeDecoder', 'cleaner', 'textEncoder'];
-  const sessions = new Map<GraphContractName, Promise<ort.InferenceSession>>();
-  const load = (name: GraphContractName) => {
-    if (!sessions.has(name))
-      sessions.set(name, ort.InferenceSession.create(join(FIXTURE, manifest.components[name]!.file)));
-    return sessions.get(name)!;
-  };
-  afterAll(async () => {
-    for (const s of sessions.values()) await (await s).release();
-  });
-  const asInfo = (m: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] =>
-    m.map((v) => info(v.name, (v.isTensor ? v.type : 'unknown') as ValueType, v.isTensor ? [...v.shape] : []));
-
-  it.each(names)('%s matches its contract', async (name) => {
-    const s = await load(name);
-    expect(() =>
-      checkGraphSignature({ inputs: asInfo(s.inputMetadata), outputs: asInfo(s.outputMetadata) }, contracts[name]),
-    ).not.toThrow();
-  });
-
-  it('the denoiser does not match the full-size SD contract (context dim 32 vs 1024)', async () => {
-    const s = await load('denoiser');
-    expect(() =>
-      checkGraphSignature(
-        { inputs: asInfo(s.inputMetadata), outputs: asInfo(s.outputMetadata) },
-        GRAPH_CONTRACTS.denoiser,
-      ),
-    ).toThrow(/input 'context' dim 2 is 32, expected 1024/);
-  });
-
-  interface RefTensor {
-    name: string;
-    file: string;
-    shape: number[];
-    graphDtype?: string;
-  }
-  interface RefCase {
-    name: string;
-    graph: GraphContractName;
-    inputs: RefTensor[];
-    outputs: RefTensor[];
-  }
-  const reference = JSON.parse(readFileSync(join(FIXTURE, 'reference', 'reference.json'), 'utf8')) as {
-    tolerance: { maxAbs: number };
-    cases: RefCase[];
-  };
-  const f32 = (file: string) => new Float32Array(new Uint8Array(readFileSync(join(FIXTURE, file))).buffer);
-
-  it('covers every graph of the bundle', () => {
-    expect(new Set(reference.cases.map((c) => c.graph))).toEqual(new Set(names));
-  });
-
-  it.each(reference.cases.map((c) => [c.name, c] as const))(
-    '%s: onnxruntime output equals the PyTorch reference',
-    async (_n, c) => {
-      const s = await load(c.graph);
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const t of c.inputs) {
-        const data = f32(t.file);
-        feeds[t.name] =
-          t.graphDtype === 'int64'
-            ? new ort.Tensor(
-                'int64',
-                BigInt64Array.from(data, (v) => BigInt(v)),
-                t.shape,
-              )
-            : new ort.Tensor('float32', data, t.shape);
-      }
-      const out = await s.run(feeds);
-      for (const t of c.outputs) {
-        const got = out[t.name];
-        expect(got.dims).toEqual(t.shape);
-        const want = f32(t.file);
-        let max = 0;
-        const data = got.data as Float32Array;
-        for (let i = 0; i < want.length; i++) max = Math.max(max, Math.abs(data[i] - want[i]));
-        expect(max).toBeLessThanOrEqual(reference.tolerance.maxAbs);
-      }
-    },
-  );
 });
