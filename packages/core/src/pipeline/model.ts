@@ -2,6 +2,7 @@ import type { ModelSession } from '../runtime/types';
 import type { SamplerSpec } from '../samplers/registry';
 import type { NoiseSchedule } from '../schedules/types';
 import type { Tensor } from '../tensor/tensor';
+import type { PromptTokenizer } from '../text/prompt-encoder';
 
 /** How the bundle's cleaner is placed around resizing (diffbir-inference.md §3). */
 export type CleanerPath =
@@ -36,6 +37,8 @@ export interface RestoreModel {
   readonly latent: { readonly channels: number; readonly downscale: number; readonly scalingFactor: number };
   /** Number of control outputs the denoiser takes strengths for (13 for IRControlNet). */
   readonly controlOutputs: number;
+  /** Text encoder and tokenizer, when the bundle ships both: enables prompt strings. */
+  readonly textEncoder?: { readonly session: ModelSession; readonly tokenizer: PromptTokenizer };
   /** Precomputed prompt embeddings, (1, L, D). */
   readonly prompts: { readonly positive: Tensor; readonly negative: Tensor };
   readonly defaults: {

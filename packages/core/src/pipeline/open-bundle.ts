@@ -6,6 +6,7 @@ import { parseBundleManifest } from '../bundle/parse-bundle-manifest';
 import type { ModelSession, Runtime, SessionOptions } from '../runtime/types';
 import { samplerFromReferenceName } from '../samplers/registry';
 import { ldmLinearSchedule } from '../schedules/ldm-schedule';
+import { loadBundleTokenizer } from '../text/prompt-encoder';
 import { decodeUtf8 } from '../util/utf8';
 import type { RestoreModel } from './model';
 
@@ -26,6 +27,8 @@ export interface OpenBundleOptions {
   readonly session?: SessionOptions;
   /** Skip loading the cleaner graph (e.g. when a custom cleaner will be used). Default false. */
   readonly skipCleaner?: boolean;
+  /** Skip loading the text encoder (prompt strings then fail; embeddings still work). Default false. */
+  readonly skipTextEncoder?: boolean;
 }
 
 export interface OpenedBundle {
@@ -99,6 +102,13 @@ export async function openBundle(
             },
           }
         : undefined;
+    const textEncoder =
+      c.textEncoder?.tokenizer && !options.skipTextEncoder
+        ? {
+            session: await load(c.textEncoder, 'textEncoder'),
+            tokenizer: await loadBundleTokenizer(manifest, (p) => source.readFile(p)),
+          }
+        : undefined;
     const embedding = async (ref: BundleManifest['embeddings']['positive']) =>
       decodeBundleEmbedding(await source.readFile(ref.file), ref);
     const { schedule: s, prediction } = manifest.diffusion;
@@ -107,6 +117,7 @@ export async function openBundle(
       vaeEncoder,
       vaeDecoder,
       cleaner,
+      textEncoder,
       schedule: ldmLinearSchedule({
         steps: s.steps,
         betaStart: s.betaStart,

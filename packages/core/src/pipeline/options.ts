@@ -64,11 +64,11 @@ export interface RestoreOptions {
   /** Use the cosine CFG rescale schedule (default false). */
   readonly cfgRescale?: boolean;
   /**
-   * Prompt embeddings (1, L, D) replacing the bundle's precomputed defaults. Strings need
-   * a text encoder, which is an optional bundle component (see docs/model-bundle.md).
+   * Prompts replacing the bundle's precomputed defaults: a string (needs the bundle's
+   * optional text encoder and tokenizer, docs/prompts.md) or an embedding (1, L, D).
    */
-  readonly positivePrompt?: Tensor;
-  readonly negativePrompt?: Tensor;
+  readonly positivePrompt?: string | Tensor;
+  readonly negativePrompt?: string | Tensor;
   /** Control strength, one for all outputs or one per output (default 1). */
   readonly controlStrength?: number | readonly number[];
   /** Noise the condition latent to this training timestep before sampling (default 0 = off). */

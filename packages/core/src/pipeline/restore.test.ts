@@ -210,4 +210,32 @@ describe('restoreImage (analytic model)', () => {
     expect(fidelity[1]).toBeGreaterThan(fidelity[0]);
     expect(fidelity[2]).toBeGreaterThan(fidelity[1]);
   });
+
+  it('encodes prompt strings with the bundle text encoder, and says so when there is none', async () => {
+    const { model } = fakeModel();
+    const seen: number[][] = [];
+    const encoder = session(['tokens'], ['context'], (f) => {
+      seen.push(Array.from(f.tokens.data.slice(0, 4)));
+      return { data: new Float32Array(16).fill(f.tokens.data[1]), shape: [1, 4, 4] };
+    });
+    const tokenizer = {
+      tokenizeToTensor: (text: string | readonly string[]) => {
+        const t = typeof text === 'string' ? text : text[0];
+        return { data: Float32Array.from([49406, t.length, 49407, 0]), shape: [1, 4] };
+      },
+    };
+    const withText = { ...model, textEncoder: { session: encoder, tokenizer } };
+    const img = smoothImage(32, 32);
+    await restoreImage(withText, img, {
+      cleaner: { kind: 'none' },
+      cfgScale: 2,
+      positivePrompt: 'a cat',
+      negativePrompt: 'blurry',
+    });
+    expect(seen).toEqual([
+      [49406, 5, 49407, 0],
+      [49406, 6, 49407, 0],
+    ]);
+    await expect(restoreImage(model, img, { positivePrompt: 'a cat' })).rejects.toThrow(/text encoder and tokenizer/);
+  });
 });

@@ -9,6 +9,7 @@ import { sample } from '../samplers/loop';
 import { createSampler } from '../samplers/registry';
 import { combine, firstNonFinite } from '../tensor/ops';
 import { assertShape, type Tensor } from '../tensor/tensor';
+import { encodePrompt } from '../text/prompt-encoder';
 import { tiledDenoiser } from '../tiling/tiled-denoiser';
 import { throwIfAborted } from '../util/abort';
 import { onnxCleaner } from './cleaner';
@@ -49,6 +50,22 @@ function controlScales(strength: RestoreOptions['controlStrength'], count: numbe
   if (strength === undefined || typeof strength === 'number') return new Float32Array(count).fill(strength ?? 1);
   if (strength.length !== count) throw new RangeError(`controlStrength needs ${count} values, got ${strength.length}`);
   return Float32Array.from(strength);
+}
+
+async function promptEmbedding(
+  model: RestoreModel,
+  prompt: string | Tensor | undefined,
+  fallback: Tensor,
+  signal: RestoreOptions['signal'],
+): Promise<Tensor> {
+  if (prompt === undefined) return fallback;
+  if (typeof prompt !== 'string') return prompt;
+  if (!model.textEncoder) {
+    throw new Error(
+      'a prompt string needs a bundle with a text encoder and tokenizer; this bundle has only its precomputed prompt embeddings (pass an embedding tensor instead)',
+    );
+  }
+  return encodePrompt(model.textEncoder.session, model.textEncoder.tokenizer, prompt, { signal });
 }
 
 function checkFinite(t: Tensor, what: string): Tensor {
@@ -150,8 +167,9 @@ export async function restoreImage(
     denoiser = tiledDenoiser(denoiser, { tile: latentTile, stride: tiling?.latentStride ?? latentTile / 2 });
   }
   const scales = controlScales(options.controlStrength ?? model.defaults.controlStrength, model.controlOutputs);
+  const positive = await promptEmbedding(model, options.positivePrompt, model.prompts.positive, signal);
   const cond: DenoiserCondition = {
-    context: options.positivePrompt ?? model.prompts.positive,
+    context: positive,
     control: condition,
     controlScales: scales,
   };
@@ -160,7 +178,10 @@ export async function restoreImage(
     denoiser = withClassifierFreeGuidance(denoiser, {
       scale: cfgScale,
       rescale: options.cfgRescale ?? false,
-      uncond: { ...cond, context: options.negativePrompt ?? model.prompts.negative },
+      uncond: {
+        ...cond,
+        context: await promptEmbedding(model, options.negativePrompt, model.prompts.negative, signal),
+      },
     });
   }
   const guidance = resolveGuidance(options.guidance, { cleaned: paddedClean, condition, vae });

@@ -39,6 +39,12 @@ export const RESTORE_FLAGS = {
     description: 'Classifier-free guidance scale (1 = off; default: the bundle’s)',
   },
   'cfg-rescale': { type: 'boolean', description: 'Ramp the CFG scale with the timestep (cosine schedule)' },
+  prompt: {
+    type: 'string',
+    valueName: 'TEXT',
+    description: 'Positive prompt (needs a bundle with a text encoder; default: the bundle’s precomputed one)',
+  },
+  'negative-prompt': { type: 'string', valueName: 'TEXT', description: 'Negative prompt (as --prompt)' },
   'control-scale': {
     type: 'string',
     valueName: 'X',
@@ -117,6 +123,8 @@ export function restoreOptionsFromFlags(flags: FlagValues): RestoreOptions {
     sampler: samplerFlag(flags),
     cfgScale: numberFlag(flags, 'cfg', { min: 0 }),
     cfgRescale: flags['cfg-rescale'] === true,
+    positivePrompt: typeof flags.prompt === 'string' ? flags.prompt : undefined,
+    negativePrompt: typeof flags['negative-prompt'] === 'string' ? flags['negative-prompt'] : undefined,
     controlStrength: numberFlag(flags, 'control-scale', { min: 0 }),
     cleaner: cleaner ? { kind: cleaner } : undefined,
     guidance,
