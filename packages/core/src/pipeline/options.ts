@@ -1,6 +1,7 @@
 import type { LinearOperator } from '../guidance/operators/types';
 import type { NoiseSource } from '../random/noise';
 import type { SamplerSpec } from '../samplers/registry';
+import type { Sampler } from '../samplers/types';
 import type { Tensor } from '../tensor/tensor';
 import type { AbortSignalLike } from '../util/abort';
 import type { Cleaner } from './cleaner';
@@ -55,8 +56,11 @@ export interface RestoreOptions {
   readonly outputSize?: { readonly width: number; readonly height: number };
   /** Stage 1 (default `{ kind: 'bundle' }`, or 'none' if the bundle has no cleaner). */
   readonly cleaner?: CleanerChoice;
-  /** Sampler (default: the bundle's, e.g. edm dpm++_3m_sde for DiffBIR v2.1). */
-  readonly sampler?: SamplerSpec;
+  /**
+   * A built-in sampler by spec, or any object implementing `Sampler` (a user's own, see
+   * examples/custom-sampler). Default: the bundle's, e.g. edm dpm++_3m_sde for DiffBIR v2.1.
+   */
+  readonly sampler?: SamplerSpec | Sampler;
   /** Sampling steps (default: the bundle's). */
   readonly steps?: number;
   /** Classifier-free guidance scale (default: the bundle's; 1 = off). */

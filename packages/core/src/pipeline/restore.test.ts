@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { psnr } from '../metrics/psnr';
 import type { ModelSession, ValueInfo } from '../runtime/types';
+import { ddimSampler } from '../samplers/ddim';
 import { ldmLinearSchedule, noiseScheduleFromAlphasCumprod } from '../schedules/ldm-schedule';
 import type { Tensor } from '../tensor/tensor';
 import type { RestoreModel } from './model';
@@ -237,5 +238,14 @@ describe('restoreImage (analytic model)', () => {
       [49406, 6, 49407, 0],
     ]);
     await expect(restoreImage(model, img, { positivePrompt: 'a cat' })).rejects.toThrow(/text encoder and tokenizer/);
+  });
+
+  it('accepts a user-written Sampler object as well as a built-in spec', async () => {
+    const { model } = fakeModel();
+    const img = smoothImage(32, 32);
+    const opts = { cleaner: { kind: 'none' as const }, seed: 9, steps: 5 };
+    const viaSpec = await restoreImage(model, img, { ...opts, sampler: { kind: 'ddim' } });
+    const viaObject = await restoreImage(model, img, { ...opts, sampler: ddimSampler() });
+    expect(Array.from(viaObject.image.data)).toEqual(Array.from(viaSpec.image.data));
   });
 });

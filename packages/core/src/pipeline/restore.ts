@@ -6,7 +6,8 @@ import { cropImage, padToMultiple } from '../image/pad';
 import { resize } from '../image/resize';
 import { gaussianNoise } from '../random/noise';
 import { sample } from '../samplers/loop';
-import { createSampler } from '../samplers/registry';
+import { createSampler, type SamplerSpec } from '../samplers/registry';
+import type { Sampler } from '../samplers/types';
 import { combine, firstNonFinite } from '../tensor/ops';
 import { assertShape, type Tensor } from '../tensor/tensor';
 import { encodePrompt } from '../text/prompt-encoder';
@@ -50,6 +51,10 @@ function controlScales(strength: RestoreOptions['controlStrength'], count: numbe
   if (strength === undefined || typeof strength === 'number') return new Float32Array(count).fill(strength ?? 1);
   if (strength.length !== count) throw new RangeError(`controlStrength needs ${count} values, got ${strength.length}`);
   return Float32Array.from(strength);
+}
+
+function resolveSampler(choice: SamplerSpec | Sampler): Sampler {
+  return 'start' in choice && typeof choice.start === 'function' ? choice : createSampler(choice as SamplerSpec);
 }
 
 async function promptEmbedding(
@@ -188,7 +193,7 @@ export async function restoreImage(
   const steps = options.steps ?? model.defaults.steps;
   const previewEvery = options.previewEvery ?? 0;
   const latent = await sample({
-    sampler: createSampler(options.sampler ?? model.defaults.sampler),
+    sampler: resolveSampler(options.sampler ?? model.defaults.sampler),
     schedule: model.schedule,
     steps,
     denoiser,
