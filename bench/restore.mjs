@@ -21,7 +21,8 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const data = new Float32Array(3 * size * size);
 for (let c = 0; c < 3; c++)
   for (let y = 0; y < size; y++)
-    for (let x = 0; x < size; x++) data[(c * size + y) * size + x] = 0.5 + 0.3 * Math.sin(x / 17 + c) * Math.cos(y / 23);
+    for (let x = 0; x < size; x++)
+      data[(c * size + y) * size + x] = 0.5 + 0.3 * Math.sin(x / 17 + c) * Math.cos(y / 23);
 const input = { tensor: { data, shape: [1, 3, size, size] } };
 
 const restorer = await createRestorer({
@@ -37,7 +38,13 @@ for (let i = 0; i < runs; i++) {
 await restorer.close();
 
 const m = (f) => median(rows.map(f)).toFixed(1);
-console.log(`bundle ${values.bundle}, ${size}x${size}, ${values.steps} steps, worker ${values.worker}, median of ${runs}`);
-console.log(`total ${m((t) => t.totalMs)} ms, inside ONNX ${m((t) => t.runtimeMs)} ms, overhead ${m((t) => t.overheadMs)} ms`);
-console.log(`overhead share ${(100 * median(rows.map((t) => t.overheadMs / t.totalMs))).toFixed(1)} %, ONNX runs ${rows[0].runs}`);
+console.log(
+  `bundle ${values.bundle}, ${size}x${size}, ${values.steps} steps, worker ${values.worker}, median of ${runs}`,
+);
+console.log(
+  `total ${m((t) => t.totalMs)} ms, inside ONNX ${m((t) => t.runtimeMs)} ms, overhead ${m((t) => t.overheadMs)} ms`,
+);
+console.log(
+  `overhead share ${(100 * median(rows.map((t) => t.overheadMs / t.totalMs))).toFixed(1)} %, ONNX runs ${rows[0].runs}`,
+);
 for (const s of Object.keys(rows[0].stages)) console.log(`  ${s.padEnd(8)} ${m((t) => t.stages[s])} ms`);

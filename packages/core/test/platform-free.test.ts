@@ -6,7 +6,10 @@ import { describe, expect, it } from 'vitest';
 // its sources. (packages/core/tsconfig.json also compiles src with no DOM or Node types.)
 const SRC = join(__dirname, '..', 'src');
 const FORBIDDEN: readonly [RegExp, string][] = [
-  [/from\s+['"](node:|fs|path|os|child_process|worker_threads|url|http|https|crypto|stream|buffer)['"/]/, 'Node module import'],
+  [
+    /from\s+['"](node:|fs|path|os|child_process|worker_threads|url|http|https|crypto|stream|buffer)['"/]/,
+    'Node module import',
+  ],
   [/require\(/, 'require()'],
   [/\bprocess\./, 'process global'],
   [/\b(document|window|navigator|localStorage|fetch|self)\s*[.(]/, 'browser global'],

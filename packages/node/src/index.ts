@@ -1,13 +1,13 @@
 export type { AtomicWriteOptions } from './atomic-write';
 export { OutputExistsError, writeFileAtomic } from './atomic-write';
+export type { LoadBundleOptions, LoadedBundle } from './bundle';
+export { DEFAULT_BUNDLE_PACKAGE, defaultBundleLocation, folderBundleSource, loadBundle } from './bundle';
 export type { BundleFile, BundleProgress, FetchBundleOptions } from './bundle-cache';
 export { cacheFolderFor, defaultCacheDir, fetchBundle, listManifestFiles, sha256File } from './bundle-cache';
 export type { DecodedImage, ImageFormat, ImageToWrite, ReadImageOptions, WriteImageOptions } from './image-io';
 export { encodeImage, formatFromPath, readImage, writeImage } from './image-io';
+export type { CreateRestorerOptions, NodeRestoreOptions, RestoredImage, RestoreInput, Restorer } from './restore';
+export { createRestorer, restore } from './restore';
 export type { GraphOptimizationLevel, NodeRuntime, NodeRuntimeOptions } from './runtime';
 export { createNodeRuntime } from './runtime';
 export { WorkerCrashError } from './worker-host';
-export type { LoadBundleOptions, LoadedBundle } from './bundle';
-export { DEFAULT_BUNDLE_PACKAGE, defaultBundleLocation, folderBundleSource, loadBundle } from './bundle';
-export type { CreateRestorerOptions, NodeRestoreOptions, RestoredImage, RestoreInput, Restorer } from './restore';
-export { createRestorer, restore } from './restore';

@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ValueInfo, ValueType } from '../runtime/types';
 import { checkGraphSignature, GraphSignatureError } from './check-graph-signature';
-import { GRAPH_CONTRACTS, type GraphContractName, graphContractsFor } from './graph-contracts';
-import { parseBundleManifest } from './parse-bundle-manifest';
-
-const FIXTURE = join(__dirname, '..', '..', '..', '..', 'fixtures', 'bundles', 'tiny-random');
-const manifest = parseBundleManifest(JSON.parse(readFileSync(join(FIXTURE, 'manifest.json'), 'utf8')));
+import { GRAPH_CONTRACTS } from './graph-contracts';
 
 const info = (name: string, type: ValueType, shape: (number | string | null)[]): ValueInfo => ({ name, type, shape });
 
