@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AbortSignalLike } from '@diffrestore/core';
-import { abortErrorOf, throwIfSignalled } from './abort-race';
+import { abortErrorOf, throwIfAborted } from '@diffrestore/core';
 import { writeFileAtomic } from './atomic-write';
 import { assertSafeRelativePath, type BundleFile, listManifestFiles } from './bundle-files-generic';
 
@@ -102,7 +102,7 @@ function filesOf(manifest: unknown, options: FetchBundleOptions): readonly Bundl
  *   cache holds a complete, verified copy, that copy is returned.
  */
 export async function fetchBundle(source: string, options: FetchBundleOptions = {}): Promise<string> {
-  throwIfSignalled(options.signal);
+  throwIfAborted(options.signal);
   if (!isUrl(source)) return checkLocalBundle(source.startsWith('file:') ? fileURLToPath(source) : source, options);
   return fetchRemoteBundle(source, options);
 }
@@ -118,7 +118,7 @@ async function checkLocalBundle(source: string, options: FetchBundleOptions): Pr
   const files = filesOf(parseManifest(text, manifestFile), options);
   const problems: string[] = [];
   for (const f of files) {
-    throwIfSignalled(options.signal);
+    throwIfAborted(options.signal);
     const file = localPath(folder, f.path);
     const size = await sizeOf(file);
     if (size === undefined) problems.push(`${f.path}: missing`);
@@ -274,7 +274,7 @@ async function download(
   const retries = options.retries ?? 3;
   let failures = 0;
   for (;;) {
-    throwIfSignalled(options.signal);
+    throwIfAborted(options.signal);
     let have = (await sizeOf(partial)) ?? 0;
     if (have > f.bytes) {
       await unlink(partial);

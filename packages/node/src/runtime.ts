@@ -8,14 +8,15 @@ import {
   fromGraphOutput,
   type ModelSession,
   type Runtime,
+  raceAbort,
   type SessionOptions,
   type Tensor,
+  throwIfAborted,
   toGraphFeed,
   type ValueInfo,
   type ValueType,
 } from '@diffrestore/core';
 import { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-node';
-import { raceAbort, throwIfSignalled } from './abort-race';
 import { isCommonJs, moduleDir } from './module-dir';
 import { WorkerHost } from './worker-host';
 import type { GraphOptimizationLevel, LoadResult, OrtSessionSettings, RunResult, WireTensor } from './worker-protocol';
@@ -151,7 +152,7 @@ function inProcessGraph(graph: LoadedGraph): SharedGraph {
     inputs: graph.inputs,
     outputs: graph.outputs,
     async run(feeds, signal) {
-      throwIfSignalled(signal);
+      throwIfAborted(signal);
       return raceAbort(graph.run(feeds), signal);
     },
     release: () => graph.release(),
@@ -192,7 +193,7 @@ class WorkerGraph implements SharedGraph {
   }
 
   async run(feeds: Readonly<Record<string, Tensor>>, signal?: AbortSignalLike): Promise<Record<string, Tensor>> {
-    throwIfSignalled(signal);
+    throwIfAborted(signal);
     if (!this.host.isLive(this.#generation)) await raceAbort(this.load(), signal);
     const wire: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];

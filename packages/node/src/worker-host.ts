@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { AbortSignalLike } from '@diffrestore/core';
-import { abortErrorOf } from './abort-race';
+import { abortErrorOf } from '@diffrestore/core';
 import type { WireError, WorkerRequest, WorkerResponse } from './worker-protocol';
 
 /** Distributes a request type over its union members while dropping `id`. */

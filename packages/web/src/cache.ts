@@ -1,5 +1,5 @@
 import type { AbortSignalLike } from '@diffrestore/core';
-import { throwIfSignalled } from './abort';
+import { throwIfAborted } from '@diffrestore/core';
 
 /** One file of a bundle, as core's `bundleFiles(manifest)` lists them. */
 export interface CacheFileEntry {
@@ -140,7 +140,7 @@ async function download(
   let length = 0;
   try {
     for (;;) {
-      throwIfSignalled(signal);
+      throwIfAborted(signal);
       const { done, value } = await reader.read();
       if (done) break;
       if (out) {
@@ -191,7 +191,7 @@ export async function fetchBundleFiles(
   const report = (path: string) =>
     onProgress?.({ path, loaded, total, filesDone, files: files.length } satisfies CacheProgress);
   for (const entry of files) {
-    throwIfSignalled(signal);
+    throwIfAborted(signal);
     const url = fileUrl(baseUrl, entry.path);
     const want = entry.sha256.toLowerCase();
     const cached = await store.get(url, want);
@@ -208,7 +208,7 @@ export async function fetchBundleFiles(
       loaded += n;
       report(entry.path);
     });
-    throwIfSignalled(signal);
+    throwIfAborted(signal);
     const got = await sha256Hex(bytes);
     if (got !== want) throw new Error(`${entry.path}: SHA-256 ${got} does not match the manifest's ${want}`);
     await store.put(url, want, bytes);

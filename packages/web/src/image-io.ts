@@ -1,5 +1,5 @@
 import type { AbortSignalLike } from '@diffrestore/core';
-import { throwIfSignalled } from './abort';
+import { throwIfAborted } from '@diffrestore/core';
 import {
   imageFromRgba,
   imageToRgba,
@@ -70,9 +70,9 @@ export async function decodeImage(
   source: Blob | ArrayBuffer | ArrayBufferView | string,
   options: DecodeImageOptions = {},
 ): Promise<RestorableImage> {
-  throwIfSignalled(options.signal);
+  throwIfAborted(options.signal);
   const blob = await toBlob(source, options.signal);
-  throwIfSignalled(options.signal);
+  throwIfAborted(options.signal);
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(blob, {
@@ -87,7 +87,7 @@ export async function decodeImage(
     });
   }
   try {
-    throwIfSignalled(options.signal);
+    throwIfAborted(options.signal);
     return imageFromBitmap(bitmap, options);
   } finally {
     bitmap.close();

@@ -1,6 +1,5 @@
 export const PACKAGE = '@diffrestore/web';
 
-export { abortErrorOf } from './abort';
 export {
   type BundleStore,
   type CacheFileEntry,

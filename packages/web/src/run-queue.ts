@@ -1,5 +1,5 @@
 import type { AbortSignalLike } from '@diffrestore/core';
-import { abortErrorOf, raceAbort } from './abort';
+import { abortErrorOf, raceAbort } from '@diffrestore/core';
 
 /**
  * Runs jobs one at a time, in order. onnxruntime-web has one WebAssembly instance (and one

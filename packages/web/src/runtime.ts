@@ -6,12 +6,12 @@ import {
   type Runtime,
   type SessionOptions,
   type Tensor,
+  throwIfAborted,
   toGraphFeed,
   type ValueInfo,
   type ValueType,
 } from '@diffrestore/core';
 import * as ort from 'onnxruntime-web';
-import { throwIfSignalled } from './abort';
 import { RunQueue } from './run-queue';
 
 /** Execution providers of onnxruntime-web that diffrestore supports. */
@@ -199,7 +199,7 @@ export function createWebRuntime(options: WebRuntimeOptions = {}): WebRuntime {
         executionProviders: providers,
         async run(feeds, runOptions) {
           live();
-          throwIfSignalled(runOptions?.signal);
+          throwIfAborted(runOptions?.signal);
           checkGraphFeeds(inputs, feeds, what);
           const ortFeeds: Record<string, ort.Tensor> = {};
           for (const info of inputs) {

@@ -1,5 +1,11 @@
-import { AbortError, type AbortSignalLike, type ModelSession, type Runtime, type Tensor } from '@diffrestore/core';
-import { abortErrorOf } from './abort';
+import {
+  AbortError,
+  type AbortSignalLike,
+  abortErrorOf,
+  type ModelSession,
+  type Runtime,
+  type Tensor,
+} from '@diffrestore/core';
 import type { WebSessionOptions } from './runtime';
 import {
   isFromWorkerMessage,
