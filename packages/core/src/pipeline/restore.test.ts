@@ -248,4 +248,31 @@ describe('restoreImage (analytic model)', () => {
     const viaObject = await restoreImage(model, img, { ...opts, sampler: ddimSampler() });
     expect(Array.from(viaObject.image.data)).toEqual(Array.from(viaSpec.image.data));
   });
+
+  it('decodes previews of x0-hat every N steps when asked', async () => {
+    const { model } = fakeModel();
+    const previews: { step: number; shape: readonly number[] }[] = [];
+    await restoreImage(model, smoothImage(32, 48), {
+      cleaner: { kind: 'none' },
+      steps: 6,
+      previewEvery: 2,
+      onProgress: (e) => e.type === 'preview' && previews.push({ step: e.step, shape: e.image.shape }),
+    });
+    await new Promise((r) => setTimeout(r, 0)); // previews decode without holding up sampling
+    expect(previews.map((p) => p.step).sort()).toEqual([1, 3, 5]);
+    for (const p of previews) expect(p.shape).toEqual([1, 3, 64, 64]);
+  });
+
+  it('noise augmentation re-noises the condition latent (q_sample) before sampling', async () => {
+    const { model } = fakeModel();
+    const img = smoothImage(32, 32);
+    const opts = { cleaner: { kind: 'none' as const }, seed: 4, colourFix: 'none' as const };
+    const blocky = nearestDecoder(blockEncoder(img));
+    const plain = await restoreImage(model, img, opts);
+    const light = await restoreImage(model, img, { ...opts, noiseAugmentation: 50 });
+    const heavy = await restoreImage(model, img, { ...opts, noiseAugmentation: 600 });
+    // The denoiser anchors x0 on the condition, so a noisier condition lands further from the input.
+    expect(psnr(light.image, blocky)).toBeLessThan(psnr(plain.image, blocky));
+    expect(psnr(heavy.image, blocky)).toBeLessThan(psnr(light.image, blocky));
+  });
 });
