@@ -260,7 +260,7 @@ describe('restoreImage (analytic model)', () => {
     });
     await new Promise((r) => setTimeout(r, 0)); // previews decode without holding up sampling
     expect(previews.map((p) => p.step).sort()).toEqual([1, 3, 5]);
-    for (const p of previews) expect(p.shape).toEqual([1, 3, 64, 64]);
+    for (const p of previews) expect(p.shape).toEqual([1, 3, 32, 48]); // cropped to the image, not the padding
   });
 
   it('noise augmentation re-noises the condition latent (q_sample) before sampling', async () => {

@@ -190,6 +190,7 @@ export async function restoreImage(
     });
   }
   const guidance = resolveGuidance(options.guidance, { cleaned: paddedClean, condition, vae });
+  const [, , ch, cw] = cleaned.shape;
   const steps = options.steps ?? model.defaults.steps;
   const previewEvery = options.previewEvery ?? 0;
   const latent = await sample({
@@ -207,7 +208,7 @@ export async function restoreImage(
       if (previewEvery > 0 && e.x0 && (e.step + 1) % previewEvery === 0) {
         // Previews decode asynchronously; they never hold up sampling.
         void vae.decode(e.x0).then(
-          (img) => onProgress?.({ type: 'preview', step: e.step, image: img }),
+          (img) => onProgress?.({ type: 'preview', step: e.step, image: cropImage(img, 0, 0, ch, cw) }),
           () => undefined,
         );
       }
@@ -217,7 +218,6 @@ export async function restoreImage(
 
   enter('decode');
   const decoded = checkFinite(await vae.decode(latent), 'VAE decoder');
-  const [, , ch, cw] = cleaned.shape;
   let restored = cropImage(decoded, 0, 0, ch, cw);
 
   enter('finish');
