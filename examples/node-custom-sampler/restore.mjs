@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // Restore with a sampler of your own. A sampler is an object { name, start(setup) } whose run
 // lists its timesteps, maps unit noise to its starting sample and takes one step given a
-// predictor of (x0, eps); the loop handles prediction types, CFG and guidance. This one is the
-// deterministic DDIM on a quadratic grid of examples/custom-sampler/custom-sampler.ts, in JS.
+// predictor of (x0, eps); the sampling loop handles prediction types, CFG and guidance.
+// `sampler` in the restore options takes such an object as well as a built-in spec
+// ({ kind: 'ddim' }). This one is the deterministic DDIM on a quadratic grid of
+// examples/custom-sampler/custom-sampler.ts, written in plain JavaScript.
 //
 //   npm run build
 //   node examples/node-custom-sampler/restore.mjs examples/images/sample-degraded.png out/custom-sampler.png
@@ -13,8 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { combine } from '@diffrestore/core';
-import { loadBundle, readImage, writeImage } from '@diffrestore/node';
-import { restoreWithSampler } from './restore-with-sampler.mjs';
+import { createRestorer } from '@diffrestore/node';
 
 /** @returns {import('@diffrestore/core').Sampler} */
 function quadraticDdimSampler() {
@@ -59,27 +60,29 @@ const optional = (v) => (v === undefined ? undefined : Number(v));
 
 const controller = new AbortController();
 process.once('SIGINT', () => controller.abort());
-const bundle = await loadBundle(values.bundle);
+await mkdir(path.dirname(path.resolve(output)), { recursive: true });
+const restorer = await createRestorer({ bundle: values.bundle, signal: controller.signal });
 try {
-  const { image } = await readImage(input);
   const sampler = quadraticDdimSampler();
   const timesteps = [];
-  const result = await restoreWithSampler(bundle.model, image, sampler, {
+  const result = await restorer.restore(input, {
+    sampler,
     upscale: Number(values.upscale),
     steps: optional(values.steps),
     seed: Number(values.seed),
     minShortSide: optional(values['min-short-side']),
+    output,
+    overwrite: true,
     signal: controller.signal,
-    onStep: (e) => {
+    onProgress: (e) => {
+      if (e.type !== 'step') return;
       timesteps.push(e.timestep);
       console.error(`step ${e.step + 1}/${e.steps} (t = ${e.timestep})`);
     },
   });
-  await mkdir(path.dirname(path.resolve(output)), { recursive: true });
-  await writeImage(output, { image: result.image }, { overwrite: true });
   const [, , h, w] = result.image.shape;
   console.log(`${sampler.name}: ${timesteps.length} steps at t = ${timesteps.join(', ')}`);
   console.log(`wrote ${output} (${w}x${h})`);
 } finally {
-  await bundle.close();
+  await restorer.close();
 }
