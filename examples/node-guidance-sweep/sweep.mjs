@@ -29,6 +29,8 @@ const { values } = parseArgs({
     scales: { type: 'string', default: '0,0.25,0.5,1,2' },
     upscale: { type: 'string', default: '4' },
     steps: { type: 'string' },
+    sampler: { type: 'string' }, // a built-in kind, e.g. ddim (default: the bundle's)
+    space: { type: 'string', default: 'latent' }, // where region-adaptive guidance acts: latent | pixel
     seed: { type: 'string', default: '231' },
     'min-short-side': { type: 'string' },
     json: { type: 'boolean', default: false },
@@ -74,9 +76,10 @@ try {
       {
         upscale: Number(values.upscale),
         steps: optional(values.steps),
+        sampler: values.sampler === undefined ? undefined : { kind: values.sampler },
         seed: Number(values.seed),
         minShortSide: optional(values['min-short-side']),
-        guidance: { kind: 'region-adaptive', space: 'latent', scale },
+        guidance: { kind: 'region-adaptive', space: values.space, scale },
       },
     );
     const [, , h, w] = result.image.shape;
