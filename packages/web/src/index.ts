@@ -59,8 +59,13 @@ export {
   type WorkerHandlers,
 } from './worker-host';
 export type {
+  AbortMessage,
+  ErrorMessage,
   FromWorkerMessage,
   MapImageRequest,
+  ProgressMessage,
+  RequestMessage,
+  ResultMessage,
   ToWorkerMessage,
   WireError,
   WireTensor,
