@@ -40,7 +40,7 @@ const scales = values.scales.split(',').map(Number);
 const optional = (v) => (v === undefined ? undefined : Number(v));
 
 /** Bicubic resize to h x w unless already that size. */
-function fit(image, h, w) {
+function resizeTo(image, h, w) {
   const [, , ih, iw] = image.shape;
   if (ih === h && iw === w) return image;
   return resize(image, h, w, { mode: 'bicubic', antialias: h < ih || w < iw });
@@ -84,7 +84,7 @@ try {
     );
     const [, , h, w] = result.image.shape;
     // The stage-1 output may be larger than the output (minShortSide): compare at the output size.
-    cleaned ??= fit(result.cleaned, h, w);
+    cleaned ??= resizeTo(result.cleaned, h, w);
     const row = { scale, psnrToCleaned: psnrY(result.image, cleaned), ssimToCleaned: ssimY(result.image, cleaned) };
     if (original?.shape[2] === h && original.shape[3] === w) {
       row.psnrToOriginal = psnrY(result.image, original);
@@ -99,7 +99,7 @@ try {
 }
 
 const [, , h, w] = results[0].shape;
-const sheet = contactSheet([fit(input, h, w), cleaned, ...results]);
+const sheet = contactSheet([resizeTo(input, h, w), cleaned, ...results]);
 await mkdir(path.dirname(path.resolve(values.out)), { recursive: true });
 await writeImage(values.out, { image: sheet }, { overwrite: true });
 

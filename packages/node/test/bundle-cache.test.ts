@@ -117,7 +117,7 @@ afterEach(async () => {
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function start(behaviour?: Behaviour): Promise<Served> {
-  const s = await serve(path.dirname(bundleDir) + path.sep + 'tiny-bundle', behaviour);
+  const s = await serve(`${path.dirname(bundleDir) + path.sep}tiny-bundle`, behaviour);
   servers.push(s);
   return s;
 }
