@@ -227,7 +227,9 @@ export async function restoreImage(
   const outH = options.outputSize?.height ?? Math.round(inH * upscale);
   const outW = options.outputSize?.width ?? Math.round(inW * upscale);
   if (outH !== ch || outW !== cw) {
-    restored = resize(restored, outH, outW, { mode: 'bicubic', antialias: outH < ch || outW < cw });
+    // Antialiased bicubic in both directions, as the reference (PyTorch's antialiased kernel
+    // differs from plain bicubic even when upscaling: a = -0.5, renormalised borders).
+    restored = resize(restored, outH, outW, { mode: 'bicubic', antialias: true });
   }
   restored = { data: restored.data.map((v) => Math.min(1, Math.max(0, v))), shape: restored.shape };
 

@@ -40,8 +40,8 @@ export interface CleanerRun {
 
 function resizeTo(image: Tensor, height: number, width: number): Tensor {
   if (image.shape[2] === height && image.shape[3] === width) return image;
-  const down = height < image.shape[2] || width < image.shape[3];
-  return resize(image, height, width, { mode: 'bicubic', antialias: down });
+  // The reference resizes with antialiased bicubic (diffbir-inference.md §3), up or down.
+  return resize(image, height, width, { mode: 'bicubic', antialias: true });
 }
 
 async function applyCleaner(
