@@ -106,7 +106,8 @@ export function memoryStore(): BundleStore & { readonly size: number } {
   };
 }
 
-function fileUrl(baseUrl: string, path: string): string {
+/** The absolute URL of a bundle file under `baseUrl`; paths must stay inside the bundle. */
+export function bundleFileUrl(baseUrl: string, path: string): string {
   if (path.startsWith('/') || path.split('/').includes('..') || /^[a-z][a-z0-9+.-]*:/i.test(path)) {
     throw new Error(`bundle file path must stay inside the bundle: '${path}'`);
   }
@@ -192,7 +193,7 @@ export async function fetchBundleFiles(
     onProgress?.({ path, loaded, total, filesDone, files: files.length } satisfies CacheProgress);
   for (const entry of files) {
     throwIfAborted(signal);
-    const url = fileUrl(baseUrl, entry.path);
+    const url = bundleFileUrl(baseUrl, entry.path);
     const want = entry.sha256.toLowerCase();
     const cached = await store.get(url, want);
     if (cached && (!options.reverify || (await sha256Hex(cached)) === want)) {
@@ -225,7 +226,7 @@ export async function readBundleFile(
   entry: CacheFileEntry,
   store: BundleStore = cacheApiStore(),
 ): Promise<Uint8Array> {
-  const url = fileUrl(baseUrl, entry.path);
+  const url = bundleFileUrl(baseUrl, entry.path);
   const bytes = await store.get(url, entry.sha256.toLowerCase());
   if (!bytes) throw new Error(`${entry.path} is not in the bundle cache; call fetchBundleFiles first`);
   return bytes;

@@ -2,6 +2,7 @@ export const PACKAGE = '@diffrestore/web';
 
 export {
   type BundleStore,
+  bundleFileUrl,
   type CacheFileEntry,
   type CacheProgress,
   cacheApiStore,
@@ -31,6 +32,23 @@ export {
   type RestorableImage,
   type WritePixelsOptions,
 } from './image-pixels';
+export {
+  createRestoreWorker,
+  type RestoreWorker,
+  type RestoreWorkerInput,
+  type RestoreWorkerOptions,
+  type RestoreWorkerResult,
+} from './restore-client';
+export { createRestoreHandlers, type RestoreHandlersOptions, restoreOptionsFromWire } from './restore-handlers';
+export type {
+  CloseBundleRequest,
+  RestoreBundleInfo,
+  RestoreRequest,
+  RestoreResponse,
+  RestoreWorkerProgress,
+  WireGuidanceChoice,
+  WireRestoreOptions,
+} from './restore-protocol';
 export { RunQueue } from './run-queue';
 export {
   createWebRuntime,
@@ -41,6 +59,13 @@ export {
   type WebSessionOptions,
   webRunQueue,
 } from './runtime';
+export {
+  type LoadWebBundleOptions,
+  loadWebBundle,
+  type UrlBundleSourceOptions,
+  urlBundleSource,
+  type WebBundle,
+} from './url-bundle-source';
 export {
   createWorkerRuntime,
   fromWireError,
@@ -72,6 +97,7 @@ export type {
   WorkerOpName,
   WorkerOps,
   WorkerProgress,
+  WorkerProgressOf,
   WorkerRuntimeSettings,
 } from './worker-protocol';
 export { transferablesOf } from './worker-protocol';

@@ -14,6 +14,7 @@ import {
   type WorkerOpName,
   type WorkerOps,
   type WorkerProgress,
+  type WorkerProgressOf,
   type WorkerRuntimeSettings,
 } from './worker-protocol';
 
@@ -25,10 +26,10 @@ export interface WorkerLike {
   terminate?(): void;
 }
 
-export interface WorkerRequestOptions {
+export interface WorkerRequestOptions<P = WorkerProgress> {
   /** Aborting rejects at once with core's AbortError and tells the worker to stop the request. */
   readonly signal?: AbortSignalLike;
-  readonly onProgress?: (progress: WorkerProgress) => void;
+  readonly onProgress?: (progress: P) => void;
   /**
    * Buffers to move to the worker instead of copying (they become unusable here). Default none:
    * the payload is copied by structured clone.
@@ -39,7 +40,7 @@ export interface WorkerRequestOptions {
 interface Pending {
   resolve(value: unknown): void;
   reject(error: unknown): void;
-  onProgress?: (progress: WorkerProgress) => void;
+  onProgress?: (progress: never) => void;
   cleanup(): void;
 }
 
@@ -75,10 +76,10 @@ export class WorkerClient {
   request<K extends WorkerOpName>(
     op: K,
     payload: WorkerOps[K]['request'],
-    options?: WorkerRequestOptions,
+    options?: WorkerRequestOptions<WorkerProgressOf<K>>,
   ): Promise<WorkerOps[K]['response']>;
-  request<T = unknown>(op: string, payload: unknown, options?: WorkerRequestOptions): Promise<T>;
-  request(op: string, payload: unknown, options: WorkerRequestOptions = {}): Promise<unknown> {
+  request<T = unknown, P = WorkerProgress>(op: string, payload: unknown, options?: WorkerRequestOptions<P>): Promise<T>;
+  request(op: string, payload: unknown, options: WorkerRequestOptions<never> = {}): Promise<unknown> {
     if (this.#dead) return Promise.reject(this.#dead);
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(abortErrorOf(signal));
@@ -138,7 +139,7 @@ export class WorkerClient {
     const p = this.#pending.get(m.id);
     if (!p) return; // aborted or unknown: its late answer is dropped
     if (m.type === 'progress') {
-      p.onProgress?.(m.progress);
+      p.onProgress?.(m.progress as never);
       return;
     }
     this.#pending.delete(m.id);

@@ -7,6 +7,7 @@ import {
   type WorkerOpName,
   type WorkerOps,
   type WorkerProgress,
+  type WorkerProgressOf,
 } from './worker-protocol';
 
 /** The side of a message channel the worker talks through: `self` in a Web Worker, or a MessagePort. */
@@ -17,22 +18,22 @@ export interface WorkerEndpoint {
 }
 
 /** What a handler gets besides its payload. */
-export interface WorkerHandlerContext {
+export interface WorkerHandlerContext<P = WorkerProgress> {
   /** Fires when the client aborts this request; pass it on to runs and fetches. */
   readonly signal: AbortSignal;
-  /** Sends a progress message for this request. */
-  progress(progress: WorkerProgress): void;
+  /** Sends a progress message for this request (copied, not transferred). */
+  progress(progress: P): void;
 }
 
-export type WorkerHandler<Req = unknown, Res = unknown> = (
+export type WorkerHandler<Req = unknown, Res = unknown, P = WorkerProgress> = (
   payload: Req,
-  context: WorkerHandlerContext,
+  context: WorkerHandlerContext<P>,
 ) => Res | Promise<Res>;
 
 /** Handlers by operation name: the typed built-ins, plus any custom operation. */
 export type WorkerHandlers = {
-  [K in WorkerOpName]?: WorkerHandler<WorkerOps[K]['request'], WorkerOps[K]['response']>;
-} & Record<string, WorkerHandler<never, unknown> | undefined>;
+  [K in WorkerOpName]?: WorkerHandler<WorkerOps[K]['request'], WorkerOps[K]['response'], WorkerProgressOf<K>>;
+} & Record<string, WorkerHandler<never, unknown, never> | undefined>;
 
 /**
  * Answers requests arriving at `endpoint` with `handlers`: one AbortController per request,
@@ -59,17 +60,17 @@ export function serveWorker(endpoint: WorkerEndpoint, handlers: WorkerHandlers):
       inFlight.get(m.id)?.abort();
       return;
     }
-    const handler = handlers[m.op] as WorkerHandler | undefined;
+    const handler = handlers[m.op] as WorkerHandler<unknown, unknown, unknown> | undefined;
     if (!handler) {
       post({ type: 'error', id: m.id, error: { name: 'Error', message: `unknown worker operation '${m.op}'` } });
       return;
     }
     const controller = new AbortController();
     inFlight.set(m.id, controller);
-    const context: WorkerHandlerContext = {
+    const context: WorkerHandlerContext<unknown> = {
       signal: controller.signal,
       progress: (progress) => {
-        if (!controller.signal.aborted) post({ type: 'progress', id: m.id, progress });
+        if (!controller.signal.aborted) post({ type: 'progress', id: m.id, progress } as FromWorkerMessage);
       },
     };
     Promise.resolve()

@@ -1,4 +1,5 @@
 import type { Tensor, ValueInfo } from '@diffrestore/core';
+import type { CloseBundleRequest, RestoreRequest, RestoreResponse, RestoreWorkerProgress } from './restore-protocol';
 import type { WebExecutionProvider, WebSessionOptions } from './runtime';
 
 // Messages between a page (WorkerClient) and a Web Worker (serveWorker). Every request has an
@@ -31,10 +32,11 @@ export interface AbortMessage {
   readonly type: 'abort';
   readonly id: number;
 }
-export interface ProgressMessage {
+export interface ProgressMessage<P = WorkerProgress | RestoreWorkerProgress> {
   readonly type: 'progress';
   readonly id: number;
-  readonly progress: WorkerProgress;
+  /** The operation's progress type ({@link WorkerProgressOf}). */
+  readonly progress: P;
 }
 export interface ResultMessage {
   readonly type: 'result';
@@ -76,9 +78,9 @@ export interface MapImageRequest {
 }
 
 /**
- * The operations a diffrestore worker understands: request and response payload types. A new
- * operation (e.g. 'restore' once core's pipeline lands) is one entry here plus one handler
- * passed to serveWorker.
+ * The operations a diffrestore worker understands: request and response payload types, and
+ * the progress type where it is not {@link WorkerProgress}. A new operation is one entry here
+ * plus one handler passed to serveWorker.
  */
 export interface WorkerOps {
   init: { request: WorkerRuntimeSettings; response: { runtime: string; crossOriginIsolated: boolean } };
@@ -92,9 +94,16 @@ export interface WorkerOps {
   };
   release: { request: { handle: number }; response: { released: boolean } };
   mapImage: { request: MapImageRequest; response: { image: WireTensor } };
+  /** A whole restore with core's pipeline; the bundle is opened once per URL and kept. */
+  restore: { request: RestoreRequest; response: RestoreResponse; progress: RestoreWorkerProgress };
+  /** Releases a bundle the worker keeps open for 'restore'. */
+  closeBundle: { request: CloseBundleRequest; response: { closed: boolean } };
 }
 
 export type WorkerOpName = keyof WorkerOps & string;
+
+/** The progress messages of an operation carry this. */
+export type WorkerProgressOf<K extends WorkerOpName> = WorkerOps[K] extends { progress: infer P } ? P : WorkerProgress;
 
 /** Every distinct, non-shared ArrayBuffer under typed arrays (or bare) in a value: what to transfer. */
 export function transferablesOf(value: unknown, out: ArrayBuffer[] = [], seen = new Set<unknown>()): ArrayBuffer[] {
