@@ -5,7 +5,7 @@
 //   node scripts/evaluate.mjs --bundle DIR --images DIR|FILE,FILE --out DIR
 //        [--scales 0,0.25,0.5,1,2] [--tasks sr4,restore1] [--seed 0] [--crop 256]
 //        [--steps N] [--sampler KIND] [--cfg S] [--min-short-side N] [--space latent|pixel]
-//        [--grid-images 3] [--grid-scale S] [--no-warmup] [--quiet]
+//        [--grid-images 3] [--grid-scale S] [--grid-side PX] [--no-warmup] [--quiet]
 //
 // For every image: a centre crop (ground truth), one Real-ESRGAN degradation per task from a
 // seed fixed by (--seed, image name, task), then PSNR-Y / SSIM-Y against the ground truth of
@@ -169,6 +169,7 @@ async function main() {
       space: { type: 'string', default: 'latent' },
       'grid-images': { type: 'string', default: '3' },
       'grid-scale': { type: 'string' },
+      'grid-side': { type: 'string' },
       'no-warmup': { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -343,8 +344,14 @@ async function main() {
   await writeFile(path.join(out, 'results.md'), markdownTables(results));
   for (const task of tasks) {
     if (grids[task.name].length === 0) continue;
-    const size = Math.min(...grids[task.name].map((r) => r[0].shape[2]));
-    const rows = grids[task.name].map((r) => r.map((p) => (p.shape[2] === size ? p : bicubicTo(p, size, size))));
+    // Panels at 1:1: the centre `--grid-side` px of each crop (default: the smallest crop).
+    const smallest = Math.min(...grids[task.name].map((r) => r[0].shape[2]));
+    const side = Math.min(smallest, values['grid-side'] !== undefined ? Number(values['grid-side']) : smallest);
+    const centre = (p) => {
+      const o = Math.floor((p.shape[2] - side) / 2);
+      return cropImage(p, o, o, side, side);
+    };
+    const rows = grids[task.name].map((r) => r.map(centre));
     await writeImage(path.join(out, `grid-${task.name}.png`), { image: gridImage(rows) }, { overwrite: true });
   }
   if (!values.quiet) console.log(markdownTables(results));
