@@ -72,13 +72,17 @@ def run_summary(run: str | Path, name: str) -> dict[str, Any]:
     log_path = run / "log.jsonl"
     if log_path.exists():
         log = read_log(log_path)
-        steps = [r for r in log if "loss" in r]
+        # The log may run ahead of the export (a live run): the last line at or before it.
+        steps = [r for r in log if "loss" in r and r["step"] <= out["step"]]
         if steps:
             last = steps[-1]
             out["lastLog"] = {k: last[k] for k in ("step", "loss", "psnr", "cpu_s", "elapsed_s") if k in last}
         stops = [r for r in log if r.get("event") == "stop"]
         if stops:
             out["stop"] = stops[-1].get("reason")
+            out["sessions"] = len(stops)
+            # elapsed_s restarts with every session (--resume): the sum is the run's wall time.
+            out["wallSeconds"] = round(sum(float(r.get("elapsed_s", 0.0)) for r in stops), 1)
     state = run / "state.pt"
     if state.exists():
         args = torch.load(state, map_location="cpu", weights_only=False)["args"]

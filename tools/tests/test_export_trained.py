@@ -70,7 +70,8 @@ def test_manifest_carries_the_runs_numbers(runs) -> None:
     assert unet_src["sha256"] == B.sha256_file(runs["diffusion"] / "unet.pt")
     for run in ("cleaner", "vae", "diffusion"):
         assert p["training"][run]["step"] == 2 and p["training"][run]["seed"] == 5
-        assert p["training"][run]["stop"] == "done"
+        assert p["training"][run]["stop"] == "done" and p["training"][run]["sessions"] == 1
+        assert p["training"][run]["lastLog"]["step"] == 2 and p["training"][run]["args"]["steps"] == 2
     assert p["data"]["card"] == "docs/dataset-card.md" and "CC-BY-SA-4.0" in p["data"]["licences"]
 
 
