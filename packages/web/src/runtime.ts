@@ -135,6 +135,20 @@ async function downloadOutput(t: ort.Tensor, name: string): Promise<Tensor> {
   return fromGraphOutput(t.type, data, t.dims, name);
 }
 
+/** Resolves after the tasks already queued (messages, timers, input) had their turn. */
+export function yieldToTasks(): Promise<void> {
+  // (not scheduler.yield(): its continuation goes ahead of the tasks already queued)
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
 /**
  * Creates a core Runtime on onnxruntime-web (WebAssembly, optionally WebGPU). Sessions load
  * from a URL (fetched by ONNX Runtime) or from bytes. Runs of all sessions in this realm are
@@ -199,6 +213,9 @@ export function createWebRuntime(options: WebRuntimeOptions = {}): WebRuntime {
         executionProviders: providers,
         async run(feeds, runOptions) {
           live();
+          // A WASM run settles in microtasks, so a chain of runs (a whole restore) would never
+          // let a task in: the abort message from the page would wait for the end of the chain.
+          await yieldToTasks();
           throwIfAborted(runOptions?.signal);
           checkGraphFeeds(inputs, feeds, what);
           const ortFeeds: Record<string, ort.Tensor> = {};

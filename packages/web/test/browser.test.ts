@@ -79,6 +79,9 @@ if (!HAS_CHROMIUM) {
       }
       server = await startTestServer(
         {
+          // before '/fixtures/' (first matching prefix wins): the repo's bundles, as serve.mjs has them
+          '/fixtures/bundles/': path.join(ROOT, 'fixtures', 'bundles'),
+          '/examples/images/': path.join(ROOT, 'examples', 'images'),
           '/web/': path.join(WEB, 'dist'),
           '/core/': path.join(ROOT, 'packages/core/dist'),
           '/ort/': ORT_DIST,
@@ -279,7 +282,7 @@ if (!HAS_CHROMIUM) {
       expect(r.abortMs).toBeGreaterThanOrEqual(0);
       expect(r.abortMs).toBeLessThan(r.slow.ms / 2);
       expect(r.missing.message).toMatch(/missing input\(s\) x/);
-      expect(r.unknownOp.message).toMatch(/unknown worker operation 'restore'/);
+      expect(r.unknownOp.message).toMatch(/unknown worker operation 'frobnicate'/);
       expect(r.inWorker.type).toBe('image/png');
       expect(r.inWorker.shape).toEqual([1, 3, fx.images.height, fx.images.width]);
       expect(r.inWorker.alpha).toEqual(
@@ -319,6 +322,113 @@ if (!HAS_CHROMIUM) {
       expect(r.mismatch.message).toMatch(/SHA-256 [0-9a-f]{64} does not match/);
       expect(r.stillMissing.message).toMatch(/not in the bundle cache/);
       expect(r.aborted).toMatchObject({ name: 'AbortError', isCoreAbortError: true });
+    });
+
+    it('restores the example image with the fixture bundle in a Web Worker, as the Node pipeline does', async () => {
+      type Timings = { totalMs: number; runtimeMs: number; runs: number; stages: Record<string, number> };
+      const r = await call<{
+        ready: { runtime: string; crossOriginIsolated: boolean };
+        inputShape: number[];
+        input: number[];
+        hasAlpha: boolean;
+        shape: number[];
+        output: number[];
+        min: number;
+        max: number;
+        events: ({ type: string } & Record<string, unknown>)[];
+        identical: boolean;
+        sameAfterAbort: boolean;
+        abortInfo: { name: string; isCoreAbortError: boolean };
+        abortMs: number;
+        stepsSeen: number;
+        workerStoppedMs: number;
+        workerSteps: number;
+        seenSummary: unknown;
+        closed: boolean;
+        bundles: { name: string; warm: boolean; loadMs: number }[];
+        timings: { cold: Timings; warm: Timings; afterAbort: Timings };
+        wallMs: { cold: number; warm: number; afterAbort: number };
+      }>('restore');
+      expect(r.ready.crossOriginIsolated).toBe(true);
+      expect(r.inputShape).toEqual([1, 3, 64, 64]);
+      expect(r.hasAlpha).toBe(false);
+      expect(r.shape).toEqual([1, 3, 128, 128]);
+      expect(r.output).toHaveLength(3 * 128 * 128);
+      expect(r.min).toBeGreaterThanOrEqual(0);
+      expect(r.max).toBeLessThanOrEqual(1);
+
+      // progress: download bytes, 'open', then core's stages in order with two steps inside 'sample'
+      const kinds = r.events.map((e) => (e.type === 'stage' ? `stage:${e.stage}` : e.type));
+      const firstStage = kinds.indexOf('stage:prepare');
+      expect(firstStage).toBeGreaterThan(0);
+      expect(new Set(kinds.slice(0, firstStage))).toEqual(new Set(['download', 'open']));
+      expect(kinds.slice(firstStage).filter((k) => k !== 'tile')).toEqual([
+        'stage:prepare',
+        'stage:clean',
+        'stage:encode',
+        'stage:sample',
+        'step',
+        'step',
+        'stage:decode',
+        'stage:finish',
+      ]);
+      console.info(
+        `restore progress timeline (ms): ${r.events
+          .filter((e, i, a) => e.type !== 'download' || e.filesDone !== a[i - 1]?.filesDone)
+          .map(
+            (e) =>
+              `${e.type === 'stage' ? e.stage : e.type === 'download' ? e.path : e.type}@${(e.t as number).toFixed(0)}`,
+          )
+          .join(' ')}`,
+      );
+      const steps = r.events.filter((e) => e.type === 'step');
+      expect(steps.map((e) => [e.step, e.steps])).toEqual([
+        [0, 2],
+        [1, 2],
+      ]);
+      const downloads = r.events.filter((e) => e.type === 'download') as unknown as { loaded: number; total: number }[];
+      expect(downloads.at(-1)?.loaded).toBe(downloads.at(-1)?.total);
+
+      // the same seed gives the same image (warm bundle, and after an aborted run)
+      expect(r.identical).toBe(true);
+      expect(r.sameAfterAbort).toBe(true);
+      expect(r.abortInfo).toMatchObject({ name: 'AbortError', isCoreAbortError: true });
+      expect(r.stepsSeen).toBe(1);
+      // and the worker itself stopped within a step or two of 30 (it answered with the AbortError)
+      expect(r.workerSteps, JSON.stringify(r.seenSummary)).toBeGreaterThanOrEqual(1);
+      expect(r.workerSteps).toBeLessThanOrEqual(3);
+      expect(r.workerStoppedMs).toBeGreaterThanOrEqual(0);
+      expect(r.bundles.map((b) => [b.name, b.warm])).toEqual([
+        ['tiny-random', false],
+        ['tiny-random', true],
+        ['tiny-random', true],
+      ]);
+      expect(r.closed).toBe(true);
+
+      // the Node pipeline (onnxruntime-node, in-process) on the same pixels
+      const { createRestorer, readImage } = await import('@diffrestore/node');
+      const nodeInput = await readImage(path.join(ROOT, 'examples', 'images', 'sample-degraded.png'));
+      expect(maxAbsDiff(Array.from(nodeInput.image.data), r.input)).toBe(0); // both decoders: the file's bytes / 255
+      const restorer = await createRestorer({
+        bundle: path.join(ROOT, 'fixtures', 'bundles', 'tiny-random'),
+        runtime: { worker: false },
+      });
+      let expected: Awaited<ReturnType<typeof restorer.restore>>;
+      try {
+        const image = { data: Float32Array.from(r.input), shape: r.inputShape };
+        expected = await restorer.restore({ tensor: image }, { steps: 2, minShortSide: 64, upscale: 2, seed: 231 });
+      } finally {
+        await restorer.close();
+      }
+      expect(expected.image.shape).toEqual(r.shape);
+      const diff = maxAbsDiff(Array.from(expected.image.data), r.output);
+      const meanDiff = r.output.reduce((s, v, i) => s + Math.abs(v - expected.image.data[i]), 0) / r.output.length;
+      expect(diff).toBeLessThan(1e-2);
+      const ms = (t: Timings) =>
+        `${t.totalMs.toFixed(0)} ms (${t.runs} ONNX runs, ${t.runtimeMs.toFixed(0)} ms in ORT)`;
+      console.info(
+        `restore 64x64 -> 128x128, tiny-random, 2 steps: browser worker (${r.ready.runtime}) cold ${r.wallMs.cold.toFixed(0)} ms wall (bundle ${r.bundles[0].loadMs.toFixed(0)} ms + restore ${ms(r.timings.cold)}), warm ${r.wallMs.warm.toFixed(0)} ms wall (restore ${ms(r.timings.warm)}), after abort ${r.wallMs.afterAbort.toFixed(0)} ms; abort settled on the page in ${r.abortMs.toFixed(2)} ms, the worker stopped after ${r.workerSteps} of 30 steps, ${r.workerStoppedMs.toFixed(0)} ms after the abort; Node (onnxruntime-node CPU) restore ${ms(expected.timings as Timings)}; browser vs Node max |diff| ${diff.toExponential(2)}, mean |diff| ${meanDiff.toExponential(2)}`,
+      );
     });
 
     it('the example page runs the sharpen graph in its worker on a picked file', async () => {

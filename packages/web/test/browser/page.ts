@@ -3,6 +3,7 @@
 import { AbortError, resize } from '@diffrestore/core';
 import {
   cacheApiStore,
+  createRestoreWorker,
   createWebRuntime,
   createWorkerRuntime,
   decodeImage,
@@ -10,6 +11,7 @@ import {
   fetchBundleFiles,
   imageFromImageData,
   imageToImageData,
+  type RestoreWorkerProgress,
   readBundleFile,
   WorkerClient,
   type WorkerProgress,
@@ -255,7 +257,7 @@ async function workerTests() {
   }
   let unknownOp: unknown;
   try {
-    await client.request('restore', {});
+    await client.request('frobnicate', {});
   } catch (e) {
     unknownOp = errorInfo(e);
   }
@@ -369,7 +371,102 @@ async function webgpuTests() {
   return { y: Array.from(y.y.data), batch, chained, location };
 }
 
+// A whole restore in the worker: the fixture bundle (served from the repo), the example image.
+async function restoreTests() {
+  // our own Worker object, to watch the raw messages: when the worker itself stops after an abort
+  const raw = new Worker('/web/browser/worker.js', { type: 'module' });
+  const seen: { id: number; type: string; step?: number; t: number }[] = [];
+  raw.addEventListener('message', (e: MessageEvent) => {
+    const m = e.data as { id: number; type: string; progress?: { type: string; step?: number } };
+    seen.push({ id: m.id, type: m.progress?.type ?? m.type, step: m.progress?.step, t: performance.now() });
+  });
+  const worker = createRestoreWorker(raw, { wasmPaths: '/ort/' });
+  const ready = await worker.ready;
+  const blob = await (await fetch('/examples/images/sample-degraded.png')).blob();
+  const input = await decodeImage(blob);
+  const options = {
+    bundleUrl: '/fixtures/bundles/tiny-random/', // relative: resolved against the page
+    cache: `diffrestore-test-restore-${Date.now()}`,
+    steps: 2,
+    minShortSide: 64,
+    upscale: 2,
+    seed: 231,
+  };
+  const events: (RestoreWorkerProgress & { t: number })[] = [];
+  const t0 = performance.now();
+  const cold = await worker.restore(blob, {
+    ...options,
+    onProgress: (p) => events.push({ ...p, t: performance.now() - t0 }),
+  });
+  const warm = await worker.restore(input, options); // a decoded image this time; same seed
+  let identical = warm.image.data.length === cold.image.data.length;
+  for (let i = 0; identical && i < cold.image.data.length; i++) identical = cold.image.data[i] === warm.image.data[i];
+
+  // abort at the first step of a longer run; the worker stops at its next step
+  const controller = new AbortController();
+  let stepsSeen = 0;
+  let tAbort = 0;
+  let abortInfo: unknown;
+  let abortMs = -1;
+  try {
+    await worker.restore(input, {
+      ...options,
+      steps: 30,
+      signal: controller.signal,
+      onProgress: (p) => {
+        if (p.type !== 'step') return;
+        stepsSeen++;
+        tAbort = performance.now();
+        controller.abort();
+      },
+    });
+  } catch (e) {
+    abortMs = performance.now() - tAbort;
+    abortInfo = errorInfo(e);
+  }
+  const afterAbort = await worker.restore(input, options);
+  // the aborted request: the one whose answer was an AbortError from the worker
+  const abortedId = seen.find((m) => m.type === 'error')?.id;
+  const workerStoppedMs = (seen.find((m) => m.id === abortedId && m.type === 'error')?.t ?? Number.NaN) - tAbort;
+  const workerSteps = seen.filter((m) => m.id === abortedId && m.type === 'step').length;
+  let sameAfterAbort = true;
+  for (let i = 0; sameAfterAbort && i < cold.image.data.length; i++)
+    sameAfterAbort = cold.image.data[i] === afterAbort.image.data[i];
+  const closed = await worker.closeBundle(options.bundleUrl);
+  worker.terminate();
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of cold.image.data) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  return {
+    ready,
+    inputShape: input.image.shape,
+    input: Array.from(input.image.data),
+    hasAlpha: cold.alpha !== undefined,
+    shape: cold.image.shape,
+    output: Array.from(cold.image.data),
+    min,
+    max,
+    events,
+    identical,
+    sameAfterAbort,
+    abortInfo,
+    abortMs,
+    stepsSeen,
+    workerStoppedMs,
+    workerSteps,
+    seenSummary: seen.filter((m) => m.type !== 'download').map((m) => `${m.id}:${m.type}`),
+    closed,
+    bundles: [cold.bundle, warm.bundle, afterAbort.bundle],
+    timings: { cold: cold.timings, warm: warm.timings, afterAbort: afterAbort.timings },
+    wallMs: { cold: cold.wallMs, warm: warm.wallMs, afterAbort: afterAbort.wallMs },
+  };
+}
+
 (globalThis as unknown as { diffrestoreTests: unknown }).diffrestoreTests = {
+  restore: restoreTests,
   webgpu: webgpuTests,
   runtime: runtimeTests,
   images: imageTests,
