@@ -55,6 +55,19 @@ describe('createWebRuntime (onnxruntime-web WASM under Node)', () => {
     await expect(s.run({ x: { data: new Float32Array(1), shape: [1, 1, 1, 1] } })).rejects.toThrow(/released/);
   });
 
+  it('lets queued tasks (an abort message, a timer) in between the runs of a chain', async () => {
+    const s = await rt.createSession(bytes(fx.affine.file));
+    const c = new AbortController();
+    setTimeout(() => c.abort(), 0); // a task: it only fires if the chain below yields to tasks
+    let runs = 0;
+    const chain = async () => {
+      for (; runs < 2000; runs++) await s.run({ x: { data: Float32Array.of(runs), shape: [1, 1, 1, 1] } }, c);
+    };
+    await expect(chain()).rejects.toBeInstanceOf(AbortError);
+    expect(runs).toBeLessThan(20);
+    await s.release();
+  });
+
   it('names the model when loading fails and refuses providers it does not have', async () => {
     await expect(rt.createSession(new Uint8Array([1, 2, 3]))).rejects.toThrow(
       /failed to load ONNX model <3-byte model>/,
