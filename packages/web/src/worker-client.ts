@@ -75,8 +75,8 @@ export class WorkerClient {
 
   request<K extends WorkerOpName>(
     op: K,
-    payload: WorkerOps[K]['request'],
-    options?: WorkerRequestOptions<WorkerProgressOf<K>>,
+    payload: NoInfer<WorkerOps[K]['request']>,
+    options?: WorkerRequestOptions<NoInfer<WorkerProgressOf<K>>>,
   ): Promise<WorkerOps[K]['response']>;
   request<T = unknown, P = WorkerProgress>(op: string, payload: unknown, options?: WorkerRequestOptions<P>): Promise<T>;
   request(op: string, payload: unknown, options: WorkerRequestOptions<never> = {}): Promise<unknown> {

@@ -33,7 +33,7 @@ export type WorkerHandler<Req = unknown, Res = unknown, P = WorkerProgress> = (
 /** Handlers by operation name: the typed built-ins, plus any custom operation. */
 export type WorkerHandlers = {
   [K in WorkerOpName]?: WorkerHandler<WorkerOps[K]['request'], WorkerOps[K]['response'], WorkerProgressOf<K>>;
-} & Record<string, WorkerHandler<never, unknown, never> | undefined>;
+} & Record<string, WorkerHandler<never, unknown, unknown> | undefined>;
 
 /**
  * Answers requests arriving at `endpoint` with `handlers`: one AbortController per request,

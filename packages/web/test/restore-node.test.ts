@@ -114,8 +114,8 @@ describe("the 'restore' worker operation (MessageChannel, onnxruntime-node)", ()
     const events: RestoreWorkerProgress[] = [];
     const first = await client.request(
       'restore',
-      { bundleUrl: BASE, image: { data: image.data.slice(), shape: image.shape }, options },
-      { onProgress: (p) => events.push(p) },
+      { bundleUrl: BASE, image: { data: image.data.slice(), shape: image.shape }, options: { ...options } },
+      { onProgress: (p: RestoreWorkerProgress) => events.push(p) },
     );
     const local = await loadBundle(BUNDLE, { runtime });
     const localEvents: RestoreProgress[] = [];
@@ -140,7 +140,7 @@ describe("the 'restore' worker operation (MessageChannel, onnxruntime-node)", ()
     const again = await client.request('restore', {
       bundleUrl: BASE,
       image: { data: image.data.slice(), shape: image.shape },
-      options,
+      options: { ...options },
     });
     expect(again.bundle.warm).toBe(true);
     expect(fetched.hits.get(`${BASE}denoiser.onnx`)).toBe(hitsBefore);
