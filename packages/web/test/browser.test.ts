@@ -431,7 +431,7 @@ if (!HAS_CHROMIUM) {
       console.info(
         `restore 64x64 -> 128x128, tiny-random, 2 steps: browser worker (${r.ready.runtime}) cold ${r.wallMs.cold.toFixed(0)} ms wall (bundle ${r.bundles[0].loadMs.toFixed(0)} ms + restore ${ms(r.timings.cold)}), warm ${r.wallMs.warm.toFixed(0)} ms wall (restore ${ms(r.timings.warm)}), after abort ${r.wallMs.afterAbort.toFixed(0)} ms; abort settled on the page in ${r.abortMs.toFixed(2)} ms, the worker stopped after ${r.workerSteps} of 30 steps, ${r.workerStoppedMs.toFixed(0)} ms after the abort; Node (onnxruntime-node CPU) restore ${ms(expected.timings as Timings)}; browser vs Node max |diff| ${diff.toExponential(2)}, mean |diff| ${meanDiff.toExponential(2)}`,
       );
-    });
+    }, 120_000);
 
     it('the example page restores a picked file in its worker, with progress, as the worker API does', async () => {
       const example = await context.newPage();
@@ -450,7 +450,7 @@ if (!HAS_CHROMIUM) {
       await example.waitForFunction(
         () => /done|failed|aborted/.test(document.getElementById('status')?.textContent ?? ''),
         undefined,
-        { timeout: 45_000 },
+        { timeout: 90_000 },
       );
       const status = await example.textContent('#status');
       expect(status, exampleLogs.join('\n')).toMatch(/^done in/);
@@ -482,6 +482,6 @@ if (!HAS_CHROMIUM) {
         expect(got.rgba[i * 4 + 3]).toBe(255);
       }
       expect(worst).toBe(0);
-    });
+    }, 120_000);
   });
 }
