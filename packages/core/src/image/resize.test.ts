@@ -91,17 +91,4 @@ describe('resize analytic properties', () => {
     expect(() => resize(ramp, 2.5, 4)).toThrow(RangeError);
     expect(() => resize({ data: new Float32Array(4), shape: [2, 2] }, 2, 2)).toThrow(/NCHW/);
   });
-
-  it('resizes 1024x1024 RGB bicubic to 2048x2048 well under a second', () => {
-    const big: Tensor = {
-      data: new Float32Array(3 * 1024 * 1024).map((_, i) => (i % 251) / 251),
-      shape: [1, 3, 1024, 1024],
-    };
-    const t0 = performance.now();
-    const out = resize(big, 2048, 2048, { antialias: true });
-    const ms = performance.now() - t0;
-    expect(out.shape).toEqual([1, 3, 2048, 2048]);
-    expect(ms).toBeLessThan(3000); // generous: the CPU is shared; typical figure is in the report
-    console.log(`bicubic 1024^2 -> 2048^2 RGB: ${ms.toFixed(0)} ms`);
-  });
 });
