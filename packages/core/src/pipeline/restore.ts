@@ -153,7 +153,8 @@ export async function restoreImage(
   enter('encode');
   const pixelMultiple = model.latent.downscale * 8;
   const { image: paddedClean } = padToMultiple(cleaned, pixelMultiple, 'replicate');
-  let condition = checkFinite(await vae.encode(paddedClean), 'VAE encoder');
+  const cleanCondition = checkFinite(await vae.encode(paddedClean), 'VAE encoder');
+  let condition = cleanCondition;
   const noise = options.noise ?? gaussianNoise(options.seed ?? DEFAULT_SEED);
   const augT = options.noiseAugmentation ?? 0;
   if (augT > 0) {
@@ -169,7 +170,12 @@ export async function restoreImage(
   const [, , lh, lw] = condition.shape;
   let denoiser: Denoiser = onnxDenoiser(denoiserSession, { signal });
   if (options.tiling !== false && (lh > latentTile || lw > latentTile)) {
-    denoiser = tiledDenoiser(denoiser, { tile: latentTile, stride: tiling?.latentStride ?? latentTile / 2 });
+    denoiser = tiledDenoiser(denoiser, {
+      tile: latentTile,
+      stride: tiling?.latentStride ?? latentTile / 2,
+      signal,
+      onTile: (p) => onProgress?.({ type: 'tile', stage: 'sample', index: p.index, count: p.count }),
+    });
   }
   const scales = controlScales(options.controlStrength ?? model.defaults.controlStrength, model.controlOutputs);
   const positive = await promptEmbedding(model, options.positivePrompt, model.prompts.positive, signal);
@@ -189,7 +195,8 @@ export async function restoreImage(
       },
     });
   }
-  const guidance = resolveGuidance(options.guidance, { cleaned: paddedClean, condition, vae });
+  // Guidance pulls towards the clean condition, not its noise-augmented copy.
+  const guidance = resolveGuidance(options.guidance, { cleaned: paddedClean, condition: cleanCondition, vae });
   const [, , ch, cw] = cleaned.shape;
   const steps = options.steps ?? model.defaults.steps;
   const previewEvery = options.previewEvery ?? 0;
