@@ -12,6 +12,7 @@ import {
   psnr,
   type Tensor,
 } from '@diffrestore/core';
+import ndarray from 'ndarray';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNodeRuntime, createRestorer, loadBundle, type Restorer, readImage, restore } from '../src/index';
 
@@ -182,6 +183,24 @@ describe('restore() with the fixture bundle', () => {
     clearInterval(timer);
     // At least a third of the ideal number of 10 ms ticks fired during the run.
     expect(ticks).toBeGreaterThan(elapsed / 10 / 3);
+  });
+
+  it('accepts ndarray-shaped images ([H, W, C], 0-255, any strides) like tensors', async () => {
+    const decoded = await readImage(PHOTO);
+    const [, , h, w] = decoded.image.shape;
+    // A CHW uint8 buffer viewed as HWC through strides: a non-contiguous ndarray.
+    const chw = Uint8Array.from(decoded.image.data, (v) => Math.round(v * 255));
+    const hwc = ndarray(chw, [h, w, 3], [w, 1, h * w], 0);
+    const opts = { ...fast, seed: 5 };
+    const viaNdarray = await restorer.restore({ ndarray: hwc }, opts);
+    const viaTensor = await restorer.restore(
+      { tensor: { data: Float32Array.from(chw, (v) => v / 255), shape: [1, 3, h, w] } },
+      opts,
+    );
+    expect(maxAbsDiff(viaNdarray.image, viaTensor.image)).toBe(0);
+    await expect(restorer.restore({ ndarray: ndarray(new Uint8Array(8), [2, 2, 2]) }, opts)).rejects.toThrow(
+      /\[H, W, C\] with C = 1, 3 or 4/,
+    );
   });
 
   it('keeps alpha: restores RGB and resizes alpha separately', async () => {
