@@ -4,13 +4,34 @@ import { mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { AbortSignalLike } from '@diffrestore/core';
-import { abortErrorOf, throwIfAborted } from '@diffrestore/core';
+import {
+  type AbortSignalLike,
+  abortErrorOf,
+  type BundleFileEntry,
+  bundleFiles,
+  parseBundleManifest,
+  throwIfAborted,
+} from '@diffrestore/core';
 import { writeFileAtomic } from './atomic-write';
-import { assertSafeRelativePath, type BundleFile, listManifestFiles } from './bundle-files-generic';
 
-export type { BundleFile } from './bundle-files-generic';
-export { listManifestFiles } from './bundle-files-generic';
+/** One file of a bundle folder, path relative to the bundle root ('/'-separated). */
+export type BundleFile = BundleFileEntry;
+
+/** Rejects paths that would leave the bundle folder (absolute, `..`, backslashes, drive letters). */
+function assertSafeRelativePath(p: string): void {
+  const parts = p.split('/');
+  const bad =
+    p.length === 0 ||
+    p.startsWith('/') ||
+    p.includes('\\') ||
+    /^[a-zA-Z]:/.test(p) ||
+    parts.some((s) => s === '..' || s === '.' || s === '') ||
+    p.includes('\0');
+  if (bad) throw new Error(`unsafe file path in bundle manifest: ${JSON.stringify(p)}`);
+}
+
+/** The files of a bundle: core's list for a validated manifest (throws on an invalid one). */
+const manifestFiles = (manifest: unknown): readonly BundleFile[] => bundleFiles(parseBundleManifest(manifest));
 
 export interface BundleProgress {
   /** Path of the file inside the bundle. */
@@ -26,8 +47,8 @@ export interface FetchBundleOptions {
   /** The files to fetch and check. Default: `listFiles(manifest)`. */
   readonly files?: readonly BundleFile[];
   /**
-   * Lists the files from the parsed manifest.json. Default: every `{ file | path, sha256,
-   * bytes }` object in it outside `provenance` (see listManifestFiles).
+   * Lists the files from the parsed manifest.json. Default: core's `bundleFiles` of the
+   * validated manifest (an invalid manifest is an error naming the bad field).
    */
   readonly listFiles?: (manifest: unknown) => readonly BundleFile[];
   /** Local folders only: hash every file (sizes are always checked). Default false. */
@@ -85,7 +106,7 @@ function parseManifest(text: string, where: string): unknown {
 }
 
 function filesOf(manifest: unknown, options: FetchBundleOptions): readonly BundleFile[] {
-  const files = options.files ?? (options.listFiles ?? listManifestFiles)(manifest);
+  const files = options.files ?? (options.listFiles ?? manifestFiles)(manifest);
   for (const f of files) assertSafeRelativePath(f.path);
   return files;
 }

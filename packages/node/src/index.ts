@@ -3,7 +3,7 @@ export { OutputExistsError, writeFileAtomic } from './atomic-write';
 export type { LoadBundleOptions, LoadedBundle } from './bundle';
 export { DEFAULT_BUNDLE_PACKAGE, defaultBundleLocation, folderBundleSource, loadBundle } from './bundle';
 export type { BundleFile, BundleProgress, FetchBundleOptions } from './bundle-cache';
-export { cacheFolderFor, defaultCacheDir, fetchBundle, listManifestFiles, sha256File } from './bundle-cache';
+export { cacheFolderFor, defaultCacheDir, fetchBundle, sha256File } from './bundle-cache';
 export type { DecodedImage, ImageFormat, ImageToWrite, ReadImageOptions, WriteImageOptions } from './image-io';
 export { encodeImage, formatFromPath, readImage, writeImage } from './image-io';
 export type { CreateRestorerOptions, NodeRestoreOptions, RestoredImage, RestoreInput, Restorer } from './restore';

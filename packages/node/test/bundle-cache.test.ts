@@ -4,27 +4,41 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AbortError } from '@diffrestore/core';
+import { AbortError, bundleFiles, parseBundleManifest } from '@diffrestore/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BundleProgress, fetchBundle, listManifestFiles } from '../src/bundle-cache';
+import { type BundleProgress, fetchBundle } from '../src/bundle-cache';
 
 const root = mkdtempSync(path.join(tmpdir(), 'diffrestore-bundle-'));
 const bundleDir = path.join(root, 'served', 'tiny-bundle');
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
+// A valid manifest (the fixture bundle's numbers) whose files are random bytes: the cache
+// only moves and verifies files, it never loads them.
+const FIXTURE = JSON.parse(
+  readFileSync(path.resolve(__dirname, '../../../fixtures/bundles/tiny-random/manifest.json'), 'utf8'),
+);
 const contents: Record<string, Buffer> = {
   'denoiser.onnx': randomBytes(300_000),
+  'vae_encoder.onnx': randomBytes(40_000),
   'vae_decoder.onnx': randomBytes(50_000),
-  'emb/positive.bin': randomBytes(4096),
+  'emb/positive.bin': randomBytes(77 * 32 * 4),
+  'emb/negative.bin': randomBytes(77 * 32 * 4),
 };
 const entry = (p: string) => ({ file: p, sha256: sha(contents[p]), bytes: contents[p].length });
 const manifest = {
+  ...FIXTURE,
   name: 'tiny',
-  version: 1,
-  components: { denoiser: { ...entry('denoiser.onnx'), licence: 'MIT' }, vaeDecoder: entry('vae_decoder.onnx') },
-  embeddings: { positive: entry('emb/positive.bin') },
+  components: {
+    denoiser: { ...FIXTURE.components.denoiser, ...entry('denoiser.onnx') },
+    vaeEncoder: { ...FIXTURE.components.vaeEncoder, ...entry('vae_encoder.onnx') },
+    vaeDecoder: { ...FIXTURE.components.vaeDecoder, ...entry('vae_decoder.onnx') },
+  },
+  embeddings: {
+    positive: { ...FIXTURE.embeddings.positive, ...entry('emb/positive.bin') },
+    negative: { ...FIXTURE.embeddings.negative, ...entry('emb/negative.bin') },
+  },
   // Source checkpoints are not bundle files and must not be fetched.
-  provenance: { sources: [{ file: 'v2.pth', sha256: 'a'.repeat(64), bytes: 10 }] },
+  provenance: { ...FIXTURE.provenance, sources: [{ role: 'sd', file: 'v2.pth', sha256: 'a'.repeat(64), bytes: 10 }] },
 };
 
 interface Served {
@@ -127,13 +141,22 @@ function expectSameFiles(folder: string): void {
   expect(existsSync(path.join(folder, 'v2.pth'))).toBe(false);
 }
 
-describe('listManifestFiles', () => {
-  it('finds every file entry once, outside provenance', () => {
-    expect(listManifestFiles(manifest).map((f) => f.path)).toEqual([
+describe('the files a bundle cache moves', () => {
+  it("are core's bundleFiles of the manifest: graphs and embeddings, not provenance sources", () => {
+    expect(bundleFiles(parseBundleManifest(manifest)).map((f) => f.path)).toEqual([
       'denoiser.onnx',
+      'vae_encoder.onnx',
       'vae_decoder.onnx',
       'emb/positive.bin',
+      'emb/negative.bin',
     ]);
+  });
+
+  it('refuses a manifest that is not a valid bundle manifest', async () => {
+    const dir = path.join(root, 'invalid');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, version: 99 }));
+    await expect(fetchBundle(dir)).rejects.toThrow(/version/);
   });
 });
 
@@ -150,7 +173,7 @@ describe('fetchBundle over HTTP (local server)', () => {
     expect(den.every((e, i) => i === 0 || e.received >= den[i - 1].received)).toBe(true);
     expect(den.at(-1)).toEqual({ file: 'denoiser.onnx', received: 300_000, total: 300_000 });
     const first = s.requests.length;
-    expect(first).toBe(4);
+    expect(first).toBe(1 + Object.keys(contents).length); // the manifest, then each file once
     // Second call: only the manifest is fetched again.
     expect(await fetchBundle(s.url, { cacheDir })).toBe(folder);
     expect(s.requests.slice(first).map((r) => r.path)).toEqual(['manifest.json']);
@@ -230,7 +253,8 @@ describe('fetchBundle on a local folder', () => {
     const bad = Buffer.from(contents['denoiser.onnx']);
     bad[7] ^= 1;
     writeFileSync(path.join(copy, 'denoiser.onnx'), bad);
-    writeFileSync(path.join(copy, 'vae_decoder.onnx'), contents['vae_decoder.onnx']);
+    for (const f of ['vae_encoder.onnx', 'vae_decoder.onnx', 'emb/negative.bin'])
+      writeFileSync(path.join(copy, f), contents[f]);
     expect(await fetchBundle(copy).catch((e) => e.message)).toMatch(/emb\/positive\.bin: missing/);
     writeFileSync(path.join(copy, 'emb', 'positive.bin'), contents['emb/positive.bin']);
     expect(await fetchBundle(copy)).toBe(copy);

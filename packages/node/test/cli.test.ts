@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,36 +80,34 @@ describe('diffrestore binary (subprocess)', () => {
     expect(r.stderr.trim()).toBe('diffrestore restore: input not found: missing.png');
   });
 
-  it('info summarizes a bundle folder', () => {
+  it('info summarizes and checks a bundle folder, and rejects an invalid manifest', () => {
     const dir = path.join(tmp, 'bundle');
-    mkdirSync(path.join(dir, 'emb'), { recursive: true });
-    writeFileSync(path.join(dir, 'unet.onnx'), Buffer.alloc(3 * 1024 * 1024));
-    writeFileSync(path.join(dir, 'emb', 'pos.bin'), Buffer.alloc(2048));
-    const manifest = {
-      format: 'diffrestore-bundle',
-      version: 1,
-      name: 'demo',
-      precision: 'fp16',
-      ioDtype: 'float32',
-      components: {
-        denoiser: { file: 'unet.onnx', sha256: 'a'.repeat(64), bytes: 3 * 1024 * 1024, parameters: 865_900_000 },
-      },
-      embeddings: { positive: { file: 'emb/pos.bin', sha256: 'b'.repeat(64), bytes: 2048 } },
-    };
-    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+    cpSync(path.resolve(__dirname, '../../../fixtures/bundles/tiny-random'), dir, { recursive: true });
     const r = cli(['info', 'bundle']);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^demo {2}diffrestore-bundle v1/);
-    expect(r.stdout).toMatch(/denoiser +unet\.onnx +3\.00 MiB +865\.9M params/);
-    expect(r.stdout).toMatch(/positive +emb\/pos\.bin +2\.00 KiB/);
-    expect(r.stdout).toMatch(/2 file\(s\), 3\.00 MiB in total/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^tiny-random {2}diffrestore-bundle v1/);
+    expect(r.stdout).toMatch(/denoiser +denoiser\.onnx +1\.56 MiB +307\.7K params/);
+    expect(r.stdout).toMatch(/positive +embeddings\/positive\.bin +9\.63 KiB/);
+    expect(r.stdout).toMatch(/7 file\(s\), [\d.]+ MiB in total/);
     expect(r.stdout).toMatch(/all files present/);
     const json = JSON.parse(cli(['info', 'bundle/manifest.json', '--json']).stdout);
-    expect(json.components).toEqual([{ name: 'denoiser', file: 'unet.onnx', bytes: 3145728, parameters: 865900000 }]);
-    rmSync(path.join(dir, 'emb', 'pos.bin'));
+    expect(json.components.map((c: { name: string }) => c.name)).toEqual([
+      'denoiser',
+      'vaeEncoder',
+      'vaeDecoder',
+      'cleaner',
+      'textEncoder',
+    ]);
+    rmSync(path.join(dir, 'embeddings', 'positive.bin'));
     const broken = cli(['info', 'bundle']);
     expect(broken.code).toBe(1);
-    expect(broken.stdout).toMatch(/incomplete: 1 problem\(s\): emb\/pos\.bin missing/);
+    expect(broken.stdout).toMatch(/incomplete: 1 problem\(s\): embeddings\/positive\.bin missing/);
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify({ ...manifest, latent: undefined }));
+    const invalid = cli(['info', 'bundle']);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stderr.trim().split('\n')).toHaveLength(1);
+    expect(invalid.stderr).toMatch(/latent/);
     expect(cli(['info', 'nowhere']).code).toBe(1);
   });
 });

@@ -1,6 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { listManifestFiles } from '../../bundle-files-generic';
+import {
+  type BundleManifest,
+  bundleBytes,
+  bundleFiles,
+  type GraphComponent,
+  parseBundleManifest,
+} from '@diffrestore/core';
 import type { CommandSpec } from '../command';
 
 interface Part {
@@ -10,7 +16,7 @@ interface Part {
   readonly parameters?: number;
 }
 
-/** What `info` reports about a bundle, read generically from its manifest. */
+/** What `info` reports about a bundle, from its validated manifest. */
 export interface BundleSummary {
   readonly name: string;
   readonly format?: string;
@@ -26,41 +32,29 @@ export interface BundleSummary {
   readonly problems?: string[];
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
-
-function parts(group: unknown): Part[] {
-  if (!isRecord(group)) return [];
-  return Object.entries(group)
-    .filter(([, v]) => isRecord(v))
-    .map(([name, v]) => {
-      const c = v as Record<string, unknown>;
-      const bytes = listManifestFiles(c).reduce((s, f) => s + f.bytes, 0);
-      return {
-        name,
-        file: str(c.file) ?? str(c.path),
-        bytes: bytes || (typeof c.bytes === 'number' ? c.bytes : 0),
-        ...(typeof c.parameters === 'number' ? { parameters: c.parameters } : {}),
-      };
-    });
-}
-
-/** Summarizes any manifest object: the diffrestore bundle format or a plain `{ files: [...] }`. */
-export function summarizeManifest(manifest: unknown, fallbackName: string): BundleSummary {
-  const m = isRecord(manifest) ? manifest : {};
-  const files = listManifestFiles(m);
-  const version = typeof m.version === 'number' || typeof m.version === 'string' ? m.version : undefined;
+/** Summarizes a bundle manifest; an invalid one throws core's BundleManifestError naming the field. */
+export function summarizeManifest(json: unknown): BundleSummary {
+  const m: BundleManifest = parseBundleManifest(json);
+  const components = Object.entries(m.components)
+    .filter((e): e is [string, GraphComponent] => e[1] !== undefined)
+    .map(([name, c]) => ({
+      name,
+      file: c.file,
+      bytes: c.bytes + (c.externalData ?? []).reduce((s, x) => s + x.bytes, 0),
+      ...(c.parameters !== undefined ? { parameters: c.parameters } : {}),
+    }));
+  const embeddings = Object.entries(m.embeddings).map(([name, e]) => ({ name, file: e.file, bytes: e.bytes }));
   return {
-    name: str(m.name) ?? fallbackName,
-    format: str(m.format),
-    version,
-    description: str(m.description),
-    precision: str(m.precision),
-    ioDtype: str(m.ioDtype),
-    components: parts(m.components),
-    embeddings: parts(m.embeddings),
-    files: files.length,
-    totalBytes: files.reduce((s, f) => s + f.bytes, 0),
+    name: m.name,
+    format: m.format,
+    version: m.version,
+    description: m.description,
+    precision: m.precision,
+    ioDtype: m.ioDtype,
+    components,
+    embeddings,
+    files: bundleFiles(m).length,
+    totalBytes: bundleBytes(m),
   };
 }
 
@@ -152,7 +146,7 @@ function parseJson(text: string, where: string): unknown {
 
 async function checkFiles(manifest: unknown, folder: string): Promise<string[]> {
   const problems: string[] = [];
-  for (const f of listManifestFiles(manifest)) {
+  for (const f of bundleFiles(parseBundleManifest(manifest))) {
     const st = await stat(path.join(folder, ...f.path.split('/'))).catch(() => undefined);
     if (!st) problems.push(`${f.path} missing`);
     else if (st.size !== f.bytes) problems.push(`${f.path} is ${st.size} bytes, listed ${f.bytes}`);
@@ -174,8 +168,8 @@ export const infoCommand: CommandSpec = {
     'For a local folder, every listed file is checked for presence and size; the exit code\n' +
     'is 1 when one is missing or has another size.',
   async run({ flags, positionals, io }) {
-    const { manifest, folder, name } = await loadManifest(positionals[0], io.cwd);
-    const base = summarizeManifest(manifest, name);
+    const { manifest, folder } = await loadManifest(positionals[0], io.cwd);
+    const base = summarizeManifest(manifest);
     const summary: BundleSummary = folder ? { ...base, problems: await checkFiles(manifest, folder) } : base;
     io.stdout.write(flags.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     return summary.problems && summary.problems.length > 0 ? 1 : 0;
