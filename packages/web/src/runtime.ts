@@ -52,11 +52,6 @@ export interface WebRuntimeOptions {
 
 /** Extra per-session options of the web runtime. */
 export interface WebSessionOptions extends SessionOptions {
-  /**
-   * External-data files of a graph over 2 GB (the `location` names the graph refers to), each
-   * as a URL or its bytes. The browser cannot read them from beside the graph on its own.
-   */
-  readonly externalData?: readonly { readonly path: string; readonly data: string | Uint8Array }[];
   readonly freeDimensionOverrides?: Readonly<Record<string, number>>;
 }
 

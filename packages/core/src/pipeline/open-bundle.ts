@@ -44,12 +44,21 @@ async function loadGraph(
   manifest: BundleManifest,
   options: OpenBundleOptions,
 ): Promise<ModelSession> {
-  const from = source.sessionSource
-    ? await source.sessionSource(component.file)
-    : await source.readFile(component.file);
+  const locate = async (file: string) => (source.sessionSource ? source.sessionSource(file) : source.readFile(file));
+  const from = await locate(component.file);
+  // A graph over 2 GB keeps its tensors in external-data files named relative to the graph.
+  const dir = component.file.includes('/') ? component.file.slice(0, component.file.lastIndexOf('/') + 1) : '';
+  const externalData = component.externalData?.length
+    ? await Promise.all(
+        component.externalData.map(async (ref) => ({
+          path: ref.file.startsWith(dir) ? ref.file.slice(dir.length) : ref.file,
+          data: await locate(ref.file),
+        })),
+      )
+    : undefined;
   let session: ModelSession;
   try {
-    session = await runtime.createSession(from, options.session);
+    session = await runtime.createSession(from, externalData ? { ...options.session, externalData } : options.session);
   } catch (e) {
     throw new Error(
       `cannot load the ${name} graph '${component.file}' of bundle ${source.location}: ${(e as Error).message}`,
@@ -58,7 +67,12 @@ async function loadGraph(
       },
     );
   }
-  checkGraphSignature(session, graphContractsFor(manifest)[name]);
+  try {
+    checkGraphSignature(session, graphContractsFor(manifest)[name]);
+  } catch (e) {
+    await session.release();
+    throw e;
+  }
   return session;
 }
 

@@ -16,6 +16,12 @@ export interface SessionOptions {
   readonly executionProviders?: readonly string[];
   /** Threads inside one operator; default: the runtime's. */
   readonly intraOpNumThreads?: number;
+  /**
+   * External-data files of a graph over 2 GB: `path` as the graph names it (relative to the
+   * graph file), `data` its bytes or URL. Browsers need them handed over; runtimes that load
+   * a graph by file path find them beside it and may ignore this.
+   */
+  readonly externalData?: readonly { readonly path: string; readonly data: string | Uint8Array }[];
 }
 
 /** What core needs of one loaded ONNX graph. */
