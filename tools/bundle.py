@@ -93,6 +93,36 @@ def read_embedding(root: str | os.PathLike, entry: dict[str, Any]) -> np.ndarray
     return data.reshape(entry["shape"]).astype(np.float32)
 
 
+def assemble_manifest(
+    *,
+    name: str,
+    description: str | None,
+    precision: str,
+    components: dict[str, Any],
+    latent: dict[str, Any],
+    diffusion: dict[str, Any],
+    defaults: dict[str, Any],
+    embeddings: dict[str, Any],
+    provenance: dict[str, Any],
+) -> dict[str, Any]:
+    """The manifest object of docs/model-bundle.md, in its canonical key order (graph I/O is
+    always float32: fp16 bundles cast inside the graphs)."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "name": name,
+        **({"description": description} if description else {}),
+        "precision": precision,
+        "ioDtype": "float32",
+        "components": components,
+        "latent": latent,
+        "diffusion": diffusion,
+        "defaults": defaults,
+        "embeddings": embeddings,
+        "provenance": provenance,
+    }
+
+
 def write_manifest(root: str | os.PathLike, manifest: dict[str, Any]) -> Path:
     validate_manifest(manifest)
     p = Path(root) / "manifest.json"

@@ -454,25 +454,22 @@ def export_bundle(
     }
     if seed is not None:
         provenance["seed"] = seed
-    manifest: dict[str, Any] = {
-        "format": B.FORMAT,
-        "version": B.VERSION,
-        "name": name,
-        **({"description": description} if description else {}),
-        "precision": precision,
-        "ioDtype": "float32",
-        "components": components,
-        "latent": {"channels": latent_ch, "downscale": downscale, "scalingFactor": float(vae.cfg.scaling_factor)},
-        "diffusion": {
+    manifest = B.assemble_manifest(
+        name=name,
+        description=description,
+        precision=precision,
+        components=components,
+        latent={"channels": latent_ch, "downscale": downscale, "scalingFactor": float(vae.cfg.scaling_factor)},
+        diffusion={
             "prediction": rel["prediction"],
             "schedule": {**B.LDM_SCHEDULE, "zeroTerminalSnr": rel["zeroTerminalSnr"]},
             "controlOutputs": controls,
             "context": {"length": ctx_len, "dim": ctx_dim},
         },
-        "defaults": dict(d),
-        "embeddings": embeddings,
-        "provenance": provenance,
-    }
+        defaults=dict(d),
+        embeddings=embeddings,
+        provenance=provenance,
+    )
     B.write_manifest(out, manifest)
     B.verify_files(out, manifest)
     return manifest

@@ -195,22 +195,19 @@ def export_trained(
     if isinstance(t.diffusion.get("seed"), int) and t.diffusion["seed"] >= 0:
         provenance["seed"] = t.diffusion["seed"]
     sched = t.diffusion["schedule"]
-    manifest: dict[str, Any] = {
-        "format": B.FORMAT,
-        "version": B.VERSION,
-        "name": name,
-        **({"description": description} if description else {}),
-        "precision": precision,
-        "ioDtype": "float32",
-        "components": components,
-        "latent": {"channels": n["channels"], "downscale": n["downscale"], "scalingFactor": float(t.vae.cfg.scaling_factor)},
-        "diffusion": {
+    manifest = B.assemble_manifest(
+        name=name,
+        description=description,
+        precision=precision,
+        components=components,
+        latent={"channels": n["channels"], "downscale": n["downscale"], "scalingFactor": float(t.vae.cfg.scaling_factor)},
+        diffusion={
             "prediction": t.diffusion["prediction"],
             "schedule": {k: sched[k] for k in ("kind", "betaStart", "betaEnd", "steps", "zeroTerminalSnr")},
             "controlOutputs": n["controls"],
             "context": {"length": n["length"], "dim": n["dim"]},
         },
-        "defaults": {
+        defaults={
             "sampler": sampler,
             "steps": int(steps),
             "cfgScale": float(cfg_scale),
@@ -220,9 +217,9 @@ def export_trained(
             "controlScale": float(control_scale),
             "minShortSide": int(min_short_side),
         },
-        "embeddings": embeddings,
-        "provenance": provenance,
-    }
+        embeddings=embeddings,
+        provenance=provenance,
+    )
     B.write_manifest(out, manifest)
     B.verify_files(out, manifest)
     return manifest
