@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import signal
 from pathlib import Path
 
@@ -76,7 +77,15 @@ def _check_resume(main, args: list[str], tmp_path: Path) -> tuple[dict, Path]:
     assert main(_with(args, steps=3, ckpt_every=3, out=split)) == "done"
     three = torch.load(split / STATE_FILE, weights_only=False)
     assert three["step"] == 3
-    assert main(_with(args, steps=6, ckpt_every=3, out=split) + ["--resume"]) == "done"
+    # Continue in another folder, as a fresh machine does from committed checkpoints
+    # (tools/train/save_checkpoints.sh -> session.sh): the state and log are all it needs.
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    shutil.copy(split / STATE_FILE, moved / STATE_FILE)
+    shutil.copy(split / "log.jsonl", moved / "log.jsonl")
+    assert main(_with(args, steps=6, ckpt_every=3, out=moved) + ["--resume"]) == "done"
+    assert torch.load(split / STATE_FILE, weights_only=False)["step"] == 3  # the old folder is left alone
+    split = moved
     a = torch.load(straight / STATE_FILE, weights_only=False)
     b = torch.load(split / STATE_FILE, weights_only=False)
     assert a["step"] == b["step"] == 6

@@ -33,6 +33,7 @@ STATE_FILE = "state.pt"
 LOG_FILE = "log.jsonl"
 # Arguments a resumed run may change without breaking exact continuation.
 RESUME_OVERRIDABLE = (
+    "out",
     "steps",
     "max_minutes",
     "device",
