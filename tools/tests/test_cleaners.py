@@ -30,7 +30,7 @@ from tools.models.rrdbnet import RRDBNet
 from tools.models.scunet import SCUNet, scunet_shift_mask
 from tools.models.swinir import SwinIRCleaner, shifted_window_mask
 
-KEYS_DIR = Path("/work/shared/reference/checkpoint-keys")
+KEYS_DIR = Path(__file__).resolve().parent / "fixtures" / "checkpoint-keys"
 
 torch.set_num_threads(1)
 

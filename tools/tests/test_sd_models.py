@@ -42,7 +42,7 @@ from tools.models.text_encoder import MultiheadSelfAttention, OpenCLIPTextEncode
 from tools.models.unet import UNetModel
 from tools.models.vae import AutoencoderKL, VAEDecoder, VAEEncoder
 
-KEYS_DIR = Path("/work/shared/reference/checkpoint-keys")
+KEYS_DIR = Path(__file__).resolve().parent / "fixtures" / "checkpoint-keys"
 
 FULL = {
     "unet": (UNetModel, sd21_unet_config, "sd21-unet.txt"),
