@@ -1,20 +1,16 @@
-import { spawnSync } from 'node:child_process';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImage } from '../src/index';
+import { runCliProcess } from './helpers';
 
 // `diffrestore restore` as a user runs it: a subprocess of the built CLI on the fixture bundle.
 const ROOT = path.resolve(__dirname, '../../..');
-const CLI = path.join(ROOT, 'packages/node/dist/cli.js');
 const BUNDLE = path.join(ROOT, 'fixtures/bundles/tiny-random');
 const FAST = ['--bundle', BUNDLE, '--steps', '2', '--min-short-side', '64'];
 
-function cli(args: string[], cwd: string) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const cli = (args: string[], cwd: string) => runCliProcess(args, cwd);
 
 describe('diffrestore restore (subprocess)', () => {
   let dir: string;

@@ -1,10 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIo, CommandSpec } from '../src/cli/command';
+import type { CommandSpec } from '../src/cli/command';
 import { expandInputs } from '../src/cli/expand-inputs';
 import { glob, segmentRegExp } from '../src/cli/glob';
 import { IMAGE_OUTPUT_FLAGS, runImageBatch } from '../src/cli/image-batch';
@@ -12,10 +11,10 @@ import { ExistingOutputsError, planOutputs } from '../src/cli/output-plan';
 import { BatchProgress } from '../src/cli/progress';
 import { runCli } from '../src/cli/run-cli';
 import { readImage } from '../src/image-io';
-import { fixture, maxAbs } from './helpers';
+import { fixture, maxAbs, memoryIo, runCliProcess } from './helpers';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cliJs = path.join(pkgDir, 'dist', 'cli.js');
+const _cliJs = path.join(pkgDir, 'dist', 'cli.js');
 const tmp = mkdtempSync(path.join(tmpdir(), 'diffrestore-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -26,23 +25,7 @@ function touch(rel: string, content = 'x'): string {
   return p;
 }
 
-function cli(args: string[], cwd = tmp) {
-  const r = spawnSync(process.execPath, [cliJs, ...args], { cwd, encoding: 'utf8', timeout: 30_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-function memoryIo(cwd = tmp, tty = false): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s), isTTY: tty, columns: 100 },
-    env: {},
-    cwd,
-  };
-}
+const cli = (args: string[], cwd = tmp) => runCliProcess(args, cwd, 30_000);
 
 describe('diffrestore binary (subprocess)', () => {
   it('prints help and version', () => {

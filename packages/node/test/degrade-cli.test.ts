@@ -15,9 +15,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../src/cli/command';
 import { runCli } from '../src/cli/run-cli';
 import { fnv1a32, pairStream } from '../src/degrade/pair-stream';
+import { memoryIo } from './helpers';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const cliJs = path.join(pkgDir, 'dist', 'cli.js');
@@ -58,20 +58,7 @@ interface Run {
   stderr: string;
 }
 
-function memoryIo(): CliIo & { out: string[]; err: string[] } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out,
-    err,
-    stdout: { write: (s: string) => out.push(s) },
-    stderr: { write: (s: string) => err.push(s), isTTY: false, columns: 100 },
-    env: {},
-    cwd: tmp,
-  };
-}
-
-async function degrade(args: string[], signal?: AbortSignal, io = memoryIo()): Promise<Run> {
+async function degrade(args: string[], signal?: AbortSignal, io = memoryIo(tmp)): Promise<Run> {
   const code = await runCli(['degrade', ...args], io, { signal });
   return { code, stdout: io.out.join(''), stderr: io.err.join('') };
 }
@@ -242,7 +229,7 @@ describe('diffrestore degrade', () => {
 
   it('an interrupted run (Ctrl-C) exits 130 and a rerun completes it with identical bytes', async () => {
     const controller = new AbortController();
-    const io = memoryIo();
+    const io = memoryIo(tmp);
     const write = io.stderr.write;
     const stderr = {
       ...io.stderr,

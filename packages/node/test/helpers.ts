@@ -1,6 +1,8 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { CliIo } from '../src/cli/command';
 
 export const fixturesDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures');
 export const fixture = (name: string) => path.join(fixturesDir, name);
@@ -38,4 +40,27 @@ export function meanAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
   for (let i = 0; i < a.length; i++) s += Math.abs(a[i] - b[i]);
   return s / a.length;
+}
+
+/** The built CLI (`npm test` builds before vitest runs). */
+export const cliJs = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'cli.js');
+
+/** Runs the built `diffrestore` binary as a user would: a subprocess in `cwd`. */
+export function runCliProcess(args: string[], cwd: string, timeout = 120_000) {
+  const r = spawnSync(process.execPath, [cliJs, ...args], { cwd, encoding: 'utf8', timeout });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** CLI input/output captured in memory, for running commands in-process. */
+export function memoryIo(cwd: string, tty = false): CliIo & { out: string[]; err: string[] } {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    out,
+    err,
+    stdout: { write: (s: string) => out.push(s) },
+    stderr: { write: (s: string) => err.push(s), isTTY: tty, columns: 100 },
+    env: {},
+    cwd,
+  };
 }
