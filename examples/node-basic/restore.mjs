@@ -4,9 +4,9 @@
 //   npm run build
 //   node examples/node-basic/restore.mjs examples/images/sample-degraded.png out/restored.png --upscale 4
 //
-// The default bundle here is the committed random-weight fixture (fixtures/bundles/tiny-random):
-// it runs the whole pipeline, but its output is noise-like, not a restoration. Pass
-// --bundle <folder|url> (or set DIFFRESTORE_BUNDLE) for a converted DiffBIR bundle.
+// Without --bundle it uses $DIFFRESTORE_BUNDLE, else the default bundle @diffrestore/model-tiny
+// (trained from scratch by tools/train, demo-grade: packages/model-tiny/README.md). Pass
+// --bundle <folder|url> for a converted DiffBIR bundle.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,15 +14,15 @@ import { parseArgs } from 'node:util';
 import { createRestorer } from '@diffrestore/node';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const FIXTURE_BUNDLE = path.resolve(here, '../../fixtures/bundles/tiny-random');
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    bundle: { type: 'string', default: process.env.DIFFRESTORE_BUNDLE ?? FIXTURE_BUNDLE },
+    bundle: { type: 'string' }, // default: $DIFFRESTORE_BUNDLE, else @diffrestore/model-tiny
     upscale: { type: 'string', default: '4' },
     steps: { type: 'string' }, // default: the bundle's
     seed: { type: 'string', default: '231' },
+    guidance: { type: 'string', default: '1' }, // fidelity: 0 = off, more = closer to the cleaner's output
     'min-short-side': { type: 'string' }, // default: the bundle's (512 for SD bundles)
     overwrite: { type: 'boolean', default: false },
   },
@@ -47,6 +47,7 @@ try {
     upscale: num(values.upscale),
     steps: num(values.steps),
     seed: num(values.seed),
+    guidance: Number(values.guidance) > 0 ? { kind: 'region-adaptive', scale: Number(values.guidance) } : { kind: 'none' },
     minShortSide: num(values['min-short-side']),
     signal: controller.signal,
     onProgress(e) {

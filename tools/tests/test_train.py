@@ -329,3 +329,58 @@ def test_latents_are_the_scaled_posterior_means_of_hq_and_cleaned_lq(archives, t
     t = load_trained(cleaner_run, vae_run, diff_run)
     assert t.positive.shape == (1, 2, t.unet.cfg.context_dim) and t.vae.cfg.scaling_factor == s
     assert t.diffusion["latent"]["scalingFactor"] == s and len(t.controlnet.zero_convs) + 1 == 13
+
+
+# ----------------------------------------------------------------------------- GPU-session helpers
+
+
+def test_cosine_learning_rate_against_its_closed_form() -> None:
+    from tools.train.common import lr_at
+
+    assert lr_at(5, 1e-3, 0, "constant", 0, 100) == 1e-3
+    assert lr_at(0, 1e-3, 4) == pytest.approx(2.5e-4)  # warm-up (step + 1) / warmup
+    for step in (0, 10, 55, 99, 100):
+        expected = 1e-3 * 0.5 * (1 + math.cos(math.pi * (step - 10) / 90)) if step >= 10 else 1e-3
+        assert lr_at(step, 1e-3, 0, "cosine", 10, 100) == pytest.approx(expected, abs=1e-15)
+    assert lr_at(100, 1e-3, 0, "cosine", 10, 100) == pytest.approx(0.0, abs=1e-15)
+
+
+def test_fit_steps_budget_is_respected(archives, tmp_path: Path) -> None:
+    """--fit-steps times steps 21..120, then sets --steps so the run ends at the budget."""
+    from tools.train.common import FIT_SKIP, FIT_STEPS
+
+    args = ["--data", str(archives["pairs4"]), "--batch-size", "1", "--crop", "64", "--out", str(tmp_path), *RUN]
+    # "time budget" when this shared machine slows down after the timing window.
+    assert train_cleaner.main([*args, "--steps", "0", "--fit-steps", "--max-minutes", "0.25", "--log-every", "1000", "--lr-decay", "cosine", "--decay-start", "-1"]) in ("done", "time budget")
+    log = read_log(tmp_path / "log.jsonl")
+    state = torch.load(tmp_path / STATE_FILE, weights_only=False)
+    assert state["args"]["decay_start"] == 0  # -1: where this invocation started
+    fit = next(r for r in log if r.get("event") == "fit_steps")
+    stop = next(r for r in log if r.get("event") == "stop")
+    assert fit["step"] == FIT_SKIP + FIT_STEPS and fit["steps"] == state["args"]["steps"]
+    assert 0.7 * fit["steps"] <= stop["step"] <= fit["steps"]
+    assert 0.5 * 15 < stop["elapsed_s"] < 1.3 * 15
+
+
+def test_pack_round_trip_keeps_lq_exactly_and_hq_within_jpeg_error(tmp_path: Path) -> None:
+    from tools.train import pack
+
+    hq = D.synthetic_images(6, 64, seed=5)
+    lq = hq[:, ::4, ::4].copy()
+    D.save_archive(tmp_path / "p.npz", hq=hq, lq=lq, scale=4, names=["syn_a.png", "syn_b.png"], source=np.array([0, 0, 0, 1, 1, 1]), meta={"kind": "pairs"})
+    assert pack.pack(tmp_path / "p.npz", tmp_path / "pack.npz", keep_every=2, quality=95) == 3
+    assert pack.unpack(tmp_path / "pack.npz", tmp_path / "u.npz") == 3
+    back = D.PatchArchive(tmp_path / "u.npz")
+    np.testing.assert_array_equal(back.lq, lq[::2])
+    np.testing.assert_array_equal(back.source, [0, 0, 1])
+    assert back.scale == 4 and back.names == ["syn_a.png", "syn_b.png"]
+    mse = np.mean((back.hq.astype(float) - hq[::2].astype(float)) ** 2)
+    assert 0 < mse and 10 * math.log10(255**2 / mse) > 35  # lossy, but far below a cleaner's error
+    assert back.meta["packed"]["keep_every"] == 2
+
+
+def test_bf16_autocast_trains_the_denoiser(archives, tmp_path: Path) -> None:
+    small = '{"model_channels": 16, "num_head_channels": 8, "context_dim": 16, "norm_groups": 4}'
+    args = ["train", "--data", str(archives["lat"]), "--unet-config", small, "--batch-size", "2", "--steps", "2", "--context-length", "4", "--amp", "bf16", "--out", str(tmp_path), *RUN]
+    assert train_diffusion.main(args) == "done"
+    assert all(math.isfinite(r["loss"]) for r in read_log(tmp_path / "log.jsonl") if "loss" in r)

@@ -194,6 +194,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     tr.add_argument("--cfg-dropout", type=float, default=0.1, help="probability of the negative context")
     tr.add_argument("--init", default=None, help="run folder whose exported unet/controlnet/context start the run")
     tr.add_argument("--freeze-unet", action="store_true", help="train only the ControlNet (DiffBIR's stage 2 proper)")
+    tr.add_argument("--amp", choices=("off", "bf16"), default="off", help="bf16 autocast of the forward pass (CUDA); weights, optimiser and loss stay fp32")
     add_common_args(tr, steps=50000, batch=16, lr=1e-4, ema=0.999)
     args = p.parse_args(argv)
     if args.cmd == "train" and args.zero_snr and args.prediction == "epsilon":
@@ -255,10 +256,11 @@ def cmd_train(args: argparse.Namespace, state: dict | None, on_step: Callable[[R
         dev = run.device
         x_t, target, c = x_t.to(dev), target.to(dev), torch.from_numpy(c_np).to(dev)
         tt = t.float().to(dev)
-        ctx = run.modules["context"](drop.to(dev))
-        ctrl = run.modules["controlnet"](x_t, c, tt, ctx)
-        out = run.modules["unet"](x_t, tt, ctx, ctrl)
-        loss = F.mse_loss(out, target)
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=getattr(args, "amp", "off") == "bf16"):
+            ctx = run.modules["context"](drop.to(dev))
+            ctrl = run.modules["controlnet"](x_t, c, tt, ctx)
+            out = run.modules["unet"](x_t, tt, ctx, ctrl)
+        loss = F.mse_loss(out.float(), target)
         norm = optimise(run, loss)
         return {"loss": loss.item(), "grad_norm": round(norm, 4)}
 

@@ -286,6 +286,27 @@ describe('diffrestore degrade', () => {
     expect(await size('back/lq/b_0.png')).toEqual([32, 32]);
   });
 
+  it('--no-sharpen keeps the plain crop as HQ and the same LQ', async () => {
+    const sharp1 = await degrade(['in/a.png', '--crop', '32', '-o', 'sharpened']);
+    const plain = await degrade(['in/a.png', '--crop', '32', '--no-sharpen', '-o', 'plain']);
+    expect(sharp1.code, sharp1.stderr).toBe(0);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/no sharpening/);
+    const [s, p] = [snapshot('sharpened'), snapshot('plain')];
+    expect(p.get('lq/a_0.png')).toEqual(s.get('lq/a_0.png')); // LQ comes from the unsharpened crop either way
+    expect(p.get('hq/a_0.png')).not.toEqual(s.get('hq/a_0.png'));
+    const line = paramsLines('plain')[0] as Line & { params: { sharpened: boolean } };
+    expect(line.params.sharpened).toBe(false);
+    const crop = line.crop;
+    const source = await sharp(path.join(tmp, 'in/a.png'))
+      .extract({ left: crop.left, top: crop.top, width: crop.width, height: crop.height })
+      .removeAlpha()
+      .raw()
+      .toBuffer();
+    const hq = await sharp(path.join(tmp, 'plain/hq/a_0.png')).removeAlpha().raw().toBuffer();
+    expect(hq.equals(source)).toBe(true);
+  });
+
   it('answers bad flags with exit code 2 and one line', async () => {
     for (const [args, message] of [
       [['--preset', 'nope'], /--preset must be one of realesrgan, stablesr-mild, codeformer, codeformer-face, mild/],

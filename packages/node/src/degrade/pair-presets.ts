@@ -36,6 +36,11 @@ export interface PairDegraderOptions {
   readonly scale: number;
   /** Resize the LQ back to the HQ size (Real-ESRGAN `resizeBack`; CodeFormer `outputScale` 1). Default false. */
   readonly resizeBack?: boolean;
+  /**
+   * Unsharp-mask the HQ target (Real-ESRGAN presets; their default is true). Off gives the
+   * plain crop as target: what a PSNR-oriented model evaluated on unsharpened ground truth needs.
+   */
+  readonly sharpen?: boolean;
 }
 
 export type PairDegrader = (hq: Tensor, rng: Rng) => DegradationResult<RealEsrganDrawnParams | CodeformerDrawnParams>;
@@ -48,7 +53,7 @@ export function pairDegrader(options: PairDegraderOptions): PairDegrader {
     case 'realesrgan':
     case 'stablesr-mild': {
       const base = preset === 'realesrgan' ? REALESRGAN_DEFAULTS : STABLESR_MILD;
-      const config = { ...base, scale, resizeBack };
+      const config = { ...base, scale, resizeBack, sharpen: options.sharpen ?? base.sharpen };
       return (hq, rng) => realEsrganDegradation(hq, config, rng);
     }
     case 'codeformer':

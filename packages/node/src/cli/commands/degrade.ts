@@ -52,6 +52,10 @@ export const DEGRADE_FLAGS = {
     type: 'boolean',
     description: 'Resize the LQ back to the HQ size (for same-size restoration models)',
   },
+  'no-sharpen': {
+    type: 'boolean',
+    description: 'HQ target is the plain crop, not unsharp-masked (realesrgan/stablesr-mild sharpen by default)',
+  },
   overwrite: { type: 'boolean', description: 'Remake pairs whose files exist (default: skip them)' },
   'dry-run': { type: 'boolean', description: 'Print the pairs that would be made and stop' },
 } as const satisfies Record<string, FlagSpec>;
@@ -65,6 +69,8 @@ export interface DegradeSettings {
   readonly perImage: number;
   readonly seed: number;
   readonly resizeBack: boolean;
+  /** False with --no-sharpen; otherwise the preset's own choice. */
+  readonly sharpen: boolean | undefined;
   readonly overwrite: boolean;
   readonly dryRun: boolean;
 }
@@ -87,6 +93,7 @@ export function degradeSettings(flags: CommandContext['flags']): DegradeSettings
     perImage: numberFlag(flags, 'per-image', { integer: true, min: 1, max: 100_000 }) ?? 1,
     seed: numberFlag(flags, 'seed', { integer: true, min: 0, max: MAX_SEED }) ?? 0,
     resizeBack: flags['resize-back'] === true,
+    sharpen: flags['no-sharpen'] === true ? false : undefined,
     overwrite: flags.overwrite === true,
     dryRun: flags['dry-run'] === true,
   };
@@ -140,7 +147,7 @@ export async function runDegrade(ctx: CommandContext): Promise<number> {
   const skipped = pairs.length - todo.length;
 
   if (s.dryRun) {
-    const settings = `preset ${s.preset}, scale ${s.scale}, crop ${s.crop || 'whole image'}, seed ${s.seed}${s.resizeBack ? ', resize back' : ''}`;
+    const settings = `preset ${s.preset}, scale ${s.scale}, crop ${s.crop || 'whole image'}, seed ${s.seed}${s.resizeBack ? ', resize back' : ''}${s.sharpen === false ? ', no sharpening' : ''}`;
     io.stdout.write(`# ${pairs.length} pair(s) from ${inputs.length} image(s): ${settings}\n`);
     const doing = new Set(todo);
     for (const p of pairs) {
@@ -164,7 +171,7 @@ export async function runDegrade(ctx: CommandContext): Promise<number> {
     return 0;
   }
 
-  const degrade = pairDegrader({ preset: s.preset, scale: s.scale, resizeBack: s.resizeBack });
+  const degrade = pairDegrader({ preset: s.preset, scale: s.scale, resizeBack: s.resizeBack, sharpen: s.sharpen });
   const progress = new BatchProgress(io.stderr, todo.length);
   const complete = new Set(pairs.filter((p) => p.existing === 'both').map((p) => p.id));
   let index = 0;

@@ -1,0 +1,81 @@
+import path from 'node:path';
+import { onnxCleaner, planStage1, psnrY, resize, restoreImage, runStage1, ssimY, type Tensor } from '@diffrestore/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_BUNDLE_PACKAGE, defaultBundleLocation, type LoadedBundle, loadBundle, readImage } from '../src/index';
+
+// The shipped default bundle (@diffrestore/model-tiny, trained by tools/train) end to end on
+// the README's sample: a 256 x 256 crop of the held-out astronaut photo, degraded x4 by the
+// Real-ESRGAN model with seed 7 (examples/images/README.md). What the weights must show is
+// measured against the ground truth, never against stored outputs of the same code.
+const ROOT = path.resolve(__dirname, '../../..');
+const TRUTH = path.join(ROOT, 'examples/images/sample-original.png');
+const INPUT = path.join(ROOT, 'examples/images/sample-degraded.png');
+const BORDER = 4; // the x4 border, as in scripts/evaluate.mjs
+
+const clamp01 = (t: Tensor): Tensor => ({ data: t.data.map((v) => Math.min(1, Math.max(0, v))), shape: t.shape });
+const psnrTo = (truth: Tensor) => (img: Tensor) => psnrY(img, truth, { crop: BORDER, quantize: true });
+const ssimTo = (truth: Tensor) => (img: Tensor) => ssimY(img, truth, { crop: BORDER, quantize: true });
+
+describe('default bundle (@diffrestore/model-tiny)', () => {
+  let bundle: LoadedBundle;
+  let truth: Tensor;
+  let lq: Tensor;
+
+  beforeAll(async () => {
+    bundle = await loadBundle(defaultBundleLocation({}), { verify: true });
+    truth = (await readImage(TRUTH)).image;
+    lq = (await readImage(INPUT)).image;
+  }, 120_000);
+
+  afterAll(async () => {
+    await bundle?.close();
+  });
+
+  it('is the installed workspace package, trained weights, under 30 MB', () => {
+    expect(bundle.folder).toBe(path.join(ROOT, 'packages/model-tiny/bundle'));
+    expect(DEFAULT_BUNDLE_PACKAGE).toBe('@diffrestore/model-tiny');
+    expect(bundle.manifest.provenance?.randomWeights).toBe(false);
+    const bytes = Object.values(bundle.manifest.components).reduce((s, c) => s + (c?.bytes ?? 0), 0);
+    expect(bytes).toBeGreaterThan(5e6);
+    expect(bytes).toBeLessThan(30e6);
+  });
+
+  it('stage 1 removes the noise: the cleaner beats bicubic in SSIM-Y on the held-out crop', async () => {
+    const model = bundle.model;
+    if (!model.cleaner) throw new Error('the default bundle must have a cleaner');
+    const [, , h, w] = lq.shape;
+    const cleaned = await runStage1(lq, planStage1(h, w, 4, model.defaults.minShortSide), {
+      cleaner: onnxCleaner(model.cleaner.session),
+      ...model.cleaner.info,
+    });
+    const cleanedAt = clamp01(resize(cleaned, 256, 256, { mode: 'bicubic', antialias: true }));
+    const bicubic = clamp01(resize(lq, 256, 256, { mode: 'bicubic' }));
+    const ssim = ssimTo(truth);
+    // Measured 2026-11-22: bicubic 0.669, cleaner 0.713 (PSNR-Y: bicubic 23.27 dB, cleaner 22.16 dB).
+    expect(ssim(cleanedAt)).toBeGreaterThan(ssim(bicubic) + 0.02);
+  }, 120_000);
+
+  it('the full pipeline restores the crop, and fidelity rises with the guidance scale', async () => {
+    const psnr = psnrTo(truth);
+    const run = async (scale: number) =>
+      (
+        await restoreImage(bundle.model, lq, {
+          upscale: 4,
+          seed: 231,
+          guidance: scale === 0 ? { kind: 'none' } : { kind: 'region-adaptive', scale },
+        })
+      ).image;
+    const free = await run(0);
+    const guided = await run(0.5);
+    const strong = await run(1);
+    for (const img of [free, guided, strong]) {
+      expect(img.shape).toEqual([1, 3, 256, 256]);
+      expect(img.data.every((v) => Number.isFinite(v) && v >= 0 && v <= 1)).toBe(true);
+    }
+    // The paper's claim on this bundle: more guidance, closer to the ground truth.
+    expect(psnr(guided)).toBeGreaterThan(psnr(free) + 1);
+    expect(psnr(strong)).toBeGreaterThan(psnr(guided));
+    // Deterministic per seed.
+    expect((await run(0.5)).data).toEqual(guided.data);
+  }, 240_000);
+});
