@@ -47,7 +47,8 @@ try {
     upscale: num(values.upscale),
     steps: num(values.steps),
     seed: num(values.seed),
-    guidance: Number(values.guidance) > 0 ? { kind: 'region-adaptive', scale: Number(values.guidance) } : { kind: 'none' },
+    guidance:
+      Number(values.guidance) > 0 ? { kind: 'region-adaptive', scale: Number(values.guidance) } : { kind: 'none' },
     minShortSide: num(values['min-short-side']),
     signal: controller.signal,
     onProgress(e) {
