@@ -384,3 +384,15 @@ def test_bf16_autocast_trains_the_denoiser(archives, tmp_path: Path) -> None:
     args = ["train", "--data", str(archives["lat"]), "--unet-config", small, "--batch-size", "2", "--steps", "2", "--context-length", "4", "--amp", "bf16", "--out", str(tmp_path), *RUN]
     assert train_diffusion.main(args) == "done"
     assert all(math.isfinite(r["loss"]) for r in read_log(tmp_path / "log.jsonl") if "loss" in r)
+
+
+def test_profile_step_times_every_phase_and_grows_with_the_batch(archives) -> None:
+    from tools.train import profile_step
+
+    small = ["--unet-config", '{"model_channels": 16, "num_head_channels": 8, "context_dim": 16, "norm_groups": 4}', "--context-length", "3", "--threads", "1"]
+    one = profile_step.profile(str(archives["lat"]), "cpu", 1, 4, small)
+    eight = profile_step.profile(str(archives["lat"]), "cpu", 8, 4, small)
+    assert set(one) == set(profile_step.PHASES) and all(v > 0 for v in one.values())
+    # The networks' phases scale with the batch; the optimizer's does not depend on it.
+    assert eight["unet"] + eight["backward"] > 2 * (one["unet"] + one["backward"])
+    assert eight["adam"] < 3 * one["adam"]
