@@ -166,8 +166,13 @@ class EMA:
 
     @torch.no_grad()
     def update(self, module: nn.Module) -> None:
-        for s, p in zip(self.shadow.parameters(), module.parameters(), strict=True):
-            s.lerp_(p.detach(), 1.0 - self.decay)
+        # One multi-tensor lerp instead of one kernel per tensor: the tiny UNet + ControlNet
+        # have ~1000 parameter tensors, and per-tensor launches dominate a GPU step.
+        shadow, live = list(self.shadow.parameters()), [p.detach() for p in module.parameters()]
+        if len(shadow) != len(live):
+            raise ValueError("EMA: the module's parameters changed")
+        if shadow:
+            torch._foreach_lerp_(shadow, live, 1.0 - self.decay)
         for s, b in zip(self.shadow.buffers(), module.buffers(), strict=True):
             s.copy_(b)
 
