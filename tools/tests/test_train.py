@@ -396,3 +396,4 @@ def test_profile_step_times_every_phase_and_grows_with_the_batch(archives) -> No
     # The networks' phases scale with the batch; the optimizer's does not depend on it.
     assert eight["unet"] + eight["backward"] > 2 * (one["unet"] + one["backward"])
     assert eight["adam"] < 3 * one["adam"]
+

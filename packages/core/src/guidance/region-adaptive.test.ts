@@ -147,6 +147,37 @@ describe('regionAdaptiveGuidance', () => {
     expect(maxDiff(projected.data, exact.data) / scaleOf).toBeLessThan(1e-3);
   });
 
+  it('by default estimates the gain once and then matches the VJP update', async () => {
+    const a = 0.7;
+    const vae = toyVae(a);
+    let decodes = 0;
+    const counted = async (z: Tensor) => {
+      decodes++;
+      return vae.decode(z);
+    };
+    const exact = await regionAdaptiveGuidance({ space: 'pixel', image, decode: vae.decode, decodeVjp: vae.vjp })(
+      x0,
+      point,
+    );
+    const guide = regionAdaptiveGuidance({ space: 'pixel', image, decode: counted, encode: vae.encode });
+    const first = await guide(x0, point);
+    expect(decodes).toBe(1 + 1 + 2); // the estimate's base and 2 probes, then the step's own decode
+    const scaleOf = Math.max(...exact.data.map((v, i) => Math.abs(v - x0.data[i])));
+    expect(maxDiff(first.data, exact.data) / scaleOf).toBeLessThan(1e-3);
+    await guide(x0, point);
+    expect(decodes).toBe(5); // estimated once
+    const fixed = await regionAdaptiveGuidance({
+      space: 'pixel',
+      image,
+      decode: vae.decode,
+      encode: vae.encode,
+      pixelGain: 192,
+    })(x0, point);
+    // A fixed 192 against the true 12 a^2 = 5.88: a 33x larger step.
+    const ratio = (fixed.data[0] - x0.data[0]) / (first.data[0] - x0.data[0]);
+    expect(ratio).toBeCloseTo(192 / (12 * a * a), 2);
+  });
+
   it('estimateDecoderGain measures |J column|^2 of a linear decoder', async () => {
     const vae = toyVae(0.7);
     const gain = await estimateDecoderGain(vae.decode, x0, gaussianNoise(3), { probes: 3 });

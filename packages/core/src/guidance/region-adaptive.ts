@@ -1,4 +1,4 @@
-import type { NoiseSource } from '../random/noise';
+import { gaussianNoise, type NoiseSource } from '../random/noise';
 import type { StepPoint } from '../samplers/types';
 import type { Tensor } from '../tensor/tensor';
 import { guidanceRescaleDivisor } from './latent-mse';
@@ -9,6 +9,8 @@ import { inGuidanceWindow } from './window';
 const GRAY = [0.2989, 0.587, 0.114] as const;
 /** The reference multiplies its gradient scale by this constant. */
 const REFERENCE_SCALE_FACTOR = 3000;
+/** Seed of the decoder-gain estimate's directions: the same gain, so the same result, every run. */
+const GAIN_SEED = 0x5eed;
 
 function checkImage(image: Tensor, what: string): [number, number, number] {
   if (image.shape.length !== 4 || image.shape[1] !== 3) {
@@ -140,10 +142,13 @@ export interface PixelRegionAdaptiveOptions extends RegionAdaptiveCommonOptions 
   readonly decodeVjp?: (latent: Tensor, pixelGradient: Tensor) => Promise<Tensor>;
   /**
    * gamma in J^T g ~= gamma * J_E g: squared norm of a decoder Jacobian column. Default
-   * 3 * 8^2 = 192 (a unit-gain decoder spreading each latent value over an 8x8 RGB block);
-   * estimateDecoderGain measures it for a real VAE.
+   * 'estimate': measured once, at the first guided step, by estimateDecoderGain around that
+   * step's x0 (1 + gainProbes decodes, fixed noise seed). A fixed 192 (a unit-gain decoder
+   * over 8x8 RGB blocks) was 20x too strong for the trained default bundle's VAE.
    */
-  readonly pixelGain?: number;
+  readonly pixelGain?: number | 'estimate';
+  /** Random directions of the gain estimate. Default 2. */
+  readonly gainProbes?: number;
   /** Largest pixel perturbation fed to the encoder for the finite difference. Default 0.05. */
   readonly maxPixelStep?: number;
 }
@@ -185,7 +190,8 @@ export function regionAdaptiveGuidance(options: RegionAdaptiveGuidanceOptions): 
   } else {
     const { decode, encode, decodeVjp } = options;
     if (!decodeVjp && !encode) throw new RangeError('regionAdaptiveGuidance: pixel space needs encode or decodeVjp');
-    const gain = options.pixelGain ?? 3 * 8 * 8;
+    const fixedGain = options.pixelGain ?? 'estimate';
+    let gain = typeof fixedGain === 'number' ? fixedGain : undefined;
     const maxStep = options.maxPixelStep ?? 0.05;
     const image = options.image;
     checkImage(image, 'regionAdaptiveGuidance image');
@@ -196,6 +202,9 @@ export function regionAdaptiveGuidance(options: RegionAdaptiveGuidanceOptions): 
       const g = new Float32Array(gradient.data.length);
       for (let i = 0; i < g.length; i++) g[i] = -gScale * gradient.data[i];
       if (decodeVjp) return { loss, delta: await decodeVjp(x0, { data: g, shape: [...pred.shape] }) };
+      if (gain === undefined) {
+        gain = await estimateDecoderGain(decode, x0, gaussianNoise(GAIN_SEED), { probes: options.gainProbes ?? 2 });
+      }
       // J_E h by a finite difference small enough for the encoder to act linearly.
       const m = maxAbs(g) * gain;
       const eps = m > maxStep ? maxStep / m : 1;
