@@ -1,7 +1,8 @@
 // A static server for the example: serves the repository root with the COOP/COEP headers
 // that make the page cross-origin isolated (WebAssembly threads need SharedArrayBuffer): the
 // page (examples/web/), the builds (packages/*/dist/), onnxruntime-web's .mjs/.wasm
-// (node_modules/onnxruntime-web/dist/) and the test bundle (fixtures/bundles/tiny-random/).
+// (node_modules/onnxruntime-web/dist/), the default bundle (packages/model-tiny/bundle/) and the
+// random-weight test bundle (fixtures/bundles/tiny-random/).
 // Run from the repository root after `npm run build`: node examples/web/serve.mjs [port]
 import { createReadStream, statSync } from 'node:fs';
 import { createServer } from 'node:http';

@@ -91,6 +91,7 @@ if (!HAS_CHROMIUM) {
           // the example page, at the paths it has under examples/web/serve.mjs
           '/examples/web/': path.join(ROOT, 'examples', 'web'),
           '/packages/web/dist/': path.join(WEB, 'dist'),
+          '/packages/model-tiny/bundle/': path.join(ROOT, 'packages', 'model-tiny', 'bundle'),
           '/packages/web/test/fixtures/': FIXTURES,
           '/node_modules/onnxruntime-web/dist/': ORT_DIST,
         },
@@ -439,7 +440,9 @@ if (!HAS_CHROMIUM) {
       example.on('console', (m) => exampleLogs.push(`[${m.type()}] ${m.text()}`));
       example.on('pageerror', (e) => exampleLogs.push(`[pageerror] ${e.message}`));
       await example.goto(`${server.origin}/examples/web/index.html`);
-      expect(await example.inputValue('#bundle')).toBe('/fixtures/bundles/tiny-random/');
+      expect(await example.inputValue('#bundle')).toBe('/packages/model-tiny/bundle/');
+      // The same bundle as the worker test above, so the pixels can be compared.
+      await example.fill('#bundle', '/fixtures/bundles/tiny-random/');
       await example.setInputFiles('#file', path.join(ROOT, 'examples', 'images', 'sample-degraded.png'));
       await example.waitForFunction(() => !(document.getElementById('run') as HTMLButtonElement).disabled);
       await example.fill('#steps', '2');
@@ -483,5 +486,52 @@ if (!HAS_CHROMIUM) {
       }
       expect(worst).toBe(0);
     }, 120_000);
+
+    it('the example page restores out of the box with its default bundle, the trained one, as Node does', async () => {
+      const example = await context.newPage();
+      const exampleLogs: string[] = [];
+      example.on('pageerror', (e) => exampleLogs.push(`[pageerror] ${e.message}`));
+      await example.goto(`${server.origin}/examples/web/index.html`);
+      await example.setInputFiles('#file', path.join(ROOT, 'examples', 'images', 'sample-degraded.png'));
+      await example.waitForFunction(() => !(document.getElementById('run') as HTMLButtonElement).disabled);
+      await example.fill('#steps', '2');
+      await example.fill('#upscale', '2');
+      await example.fill('#seed', '231');
+      await example.selectOption('#guidance', 'none');
+      await example.click('#run');
+      await example.waitForFunction(
+        () => /done|failed|aborted/.test(document.getElementById('status')?.textContent ?? ''),
+        undefined,
+        { timeout: 150_000 },
+      );
+      expect(await example.textContent('#status'), exampleLogs.join('\n')).toMatch(/^done in/);
+      const got = await example.evaluate(() => {
+        const canvas = document.getElementById('result') as HTMLCanvasElement;
+        return Array.from(canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data);
+      });
+      await example.close();
+      const { createRestorer } = await import('@diffrestore/node');
+      const restorer = await createRestorer({ runtime: { worker: false } }); // the default bundle
+      let expected: Awaited<ReturnType<typeof restorer.restore>>;
+      try {
+        expected = await restorer.restore(path.join(ROOT, 'examples', 'images', 'sample-degraded.png'), {
+          steps: 2,
+          upscale: 2,
+          seed: 231,
+        });
+      } finally {
+        await restorer.close();
+      }
+      expect(expected.image.shape).toEqual([1, 3, 128, 128]);
+      const hw = 128 * 128;
+      let worst = 0;
+      for (let i = 0; i < hw; i++) {
+        for (let k = 0; k < 3; k++) {
+          worst = Math.max(worst, Math.abs(got[i * 4 + k] - Math.round(expected.image.data[k * hw + i] * 255)));
+        }
+      }
+      // WASM vs native kernels: the same restore to within one 8-bit level.
+      expect(worst).toBeLessThanOrEqual(1);
+    }, 200_000);
   });
 }
