@@ -129,6 +129,7 @@ def export_trained(
     cfg_scale: float = DEFAULT_CFG,
     seed: int = DEFAULT_SEED,
     control_scale: float = 1.0,
+    guidance_scale: float | None = None,
     precision: str = "fp32",
     photos_manifest: str | Path | None = None,
     created: str | None = None,
@@ -216,6 +217,7 @@ def export_trained(
             "seed": int(seed),
             "controlScale": float(control_scale),
             "minShortSide": int(min_short_side),
+            **({"guidanceScale": float(guidance_scale)} if guidance_scale else {}),
         },
         embeddings=embeddings,
         provenance=provenance,
@@ -267,6 +269,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--cfg", type=float, default=DEFAULT_CFG, help="default classifier-free guidance scale")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="default sampling seed")
     ap.add_argument("--control-scale", type=float, default=1.0)
+    ap.add_argument("--guidance", type=float, default=None, help="default fidelity guidance scale (region-adaptive, latent); omitted: none")
     ap.add_argument("--precision", choices=("fp32", "fp16"), default="fp32")
     ap.add_argument("--photos-manifest", default=None, help="fetch_photos manifest.json: licences of the training photos")
     ap.add_argument("--no-check", action="store_true", help="skip the onnxruntime vs PyTorch check")
@@ -275,7 +278,7 @@ def main(argv: list[str] | None = None) -> None:
     manifest = export_trained(
         args.out, cleaner_run=args.cleaner, vae_run=args.vae, diffusion_run=args.diffusion, name=args.name,
         description=args.description, min_short_side=args.min_short_side, sampler=args.sampler, steps=args.steps,
-        cfg_scale=args.cfg, seed=args.seed, control_scale=args.control_scale, precision=args.precision,
+        cfg_scale=args.cfg, seed=args.seed, control_scale=args.control_scale, guidance_scale=args.guidance, precision=args.precision,
         photos_manifest=args.photos_manifest,
     )
     total = sum(f["bytes"] for f in B.bundle_files(manifest))

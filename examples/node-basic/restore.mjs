@@ -22,7 +22,7 @@ const { values, positionals } = parseArgs({
     upscale: { type: 'string', default: '4' },
     steps: { type: 'string' }, // default: the bundle's
     seed: { type: 'string', default: '231' },
-    guidance: { type: 'string', default: '1' }, // fidelity: 0 = off, more = closer to the cleaner's output
+    guidance: { type: 'string' }, // fidelity: 0 = off, more = closer to the cleaner's output; default: the bundle's
     'min-short-side': { type: 'string' }, // default: the bundle's (512 for SD bundles)
     overwrite: { type: 'boolean', default: false },
   },
@@ -48,7 +48,11 @@ try {
     steps: num(values.steps),
     seed: num(values.seed),
     guidance:
-      Number(values.guidance) > 0 ? { kind: 'region-adaptive', scale: Number(values.guidance) } : { kind: 'none' },
+      values.guidance === undefined
+        ? undefined
+        : Number(values.guidance) > 0
+          ? { kind: 'region-adaptive', scale: Number(values.guidance) }
+          : { kind: 'none' },
     minShortSide: num(values['min-short-side']),
     signal: controller.signal,
     onProgress(e) {

@@ -56,7 +56,11 @@ function options() {
     seed: Number($('seed').value),
     ...(steps ? { steps: Number(steps) } : {}),
     ...(minShortSide ? { minShortSide: Number(minShortSide) } : {}),
-    ...(guidance === 'none' ? {} : { guidance: { kind: guidance, scale: Number($('guidanceScale').value) } }),
+    ...(guidance === 'default'
+      ? {}
+      : guidance === 'none'
+        ? { guidance: { kind: 'none' } }
+        : { guidance: { kind: guidance, scale: Number($('guidanceScale').value) } }),
   };
 }
 

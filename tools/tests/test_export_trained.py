@@ -44,7 +44,7 @@ def runs(tmp_path_factory) -> dict[str, Path]:
                                  "--lr", "0.05", "--ema-decay", "0", *RUN]) == "done"
     torch.set_num_threads(1)
     bundle = root / "bundle"
-    export_trained(bundle, cleaner_run=c, vae_run=v, diffusion_run=d, name="tiny-test", min_short_side=96, steps=3, cfg_scale=2.5, log=lambda *_: None)
+    export_trained(bundle, cleaner_run=c, vae_run=v, diffusion_run=d, name="tiny-test", min_short_side=96, steps=3, cfg_scale=2.5, guidance_scale=0.75, log=lambda *_: None)
     return {"cleaner": c, "vae": v, "diffusion": d, "bundle": bundle, "root": root}
 
 
@@ -58,7 +58,7 @@ def test_manifest_carries_the_runs_numbers(runs) -> None:
     assert m["diffusion"]["schedule"]["zeroTerminalSnr"] is True
     assert m["diffusion"]["context"] == {"length": 3, "dim": 16} and m["diffusion"]["controlOutputs"] == 13
     assert m["defaults"]["minShortSide"] == 96 and m["defaults"]["steps"] == 3 and m["defaults"]["cfgScale"] == 2.5
-    assert m["defaults"]["sampler"] == "edm_dpm++_3m_sde"
+    assert m["defaults"]["sampler"] == "edm_dpm++_3m_sde" and m["defaults"]["guidanceScale"] == 0.75
     cl = m["components"]["cleaner"]
     assert (cl["kind"], cl["scale"], cl["sizeMultiple"], cl["preprocess"]) == ("swinir", 1, 64, "swinir")
     assert "textEncoder" not in m["components"]

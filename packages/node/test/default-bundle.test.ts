@@ -77,5 +77,9 @@ describe('default bundle (@diffrestore/model-tiny)', () => {
     expect(psnr(strong)).toBeGreaterThan(psnr(guided));
     // Deterministic per seed.
     expect((await run(0.5)).data).toEqual(guided.data);
+    // A restore that names no guidance gets the manifest's defaults.guidanceScale (1).
+    expect(bundle.manifest.defaults.guidanceScale).toBe(1);
+    const byDefault = await restoreImage(bundle.model, lq, { upscale: 4, seed: 231 });
+    expect(byDefault.image.data).toEqual(strong.data);
   }, 240_000);
 });

@@ -114,6 +114,11 @@ export interface BundleDefaults {
   readonly controlScale: number;
   /** Stage-1 output short side is raised to at least this before stage 2 (512). */
   readonly minShortSide: number;
+  /**
+   * Fidelity guidance a restore gets when it names none: region-adaptive, in latent space,
+   * at this scale. Optional; absent or 0 = off (the DiffBIR release bundles).
+   */
+  readonly guidanceScale?: number;
 }
 
 /** A precomputed prompt embedding: raw little-endian floats, row-major `shape`. */

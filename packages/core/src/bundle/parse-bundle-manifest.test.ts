@@ -54,6 +54,18 @@ describe('parseBundleManifest on the committed fixture (written by tools/make_fi
     expect(m.embeddings.negative.text).toBe(m.defaults.negativePrompt);
   });
 
+  it('reads the optional default guidance scale, absent in the release-style fixture', () => {
+    expect(m.defaults.guidanceScale).toBeUndefined();
+    const withGuidance = raw();
+    withGuidance.defaults.guidanceScale = 1.5;
+    expect(parseBundleManifest(withGuidance).defaults.guidanceScale).toBe(1.5);
+    expect(
+      errorOf((x) => {
+        x.defaults.guidanceScale = -1;
+      }).message,
+    ).toMatch(/defaults\.guidanceScale.*>= 0/);
+  });
+
   it('drops unknown fields instead of passing them through', () => {
     const withExtra = { ...raw(), surprise: 1 };
     expect('surprise' in parseBundleManifest(withExtra)).toBe(false);

@@ -233,6 +233,7 @@ function defaults(v: unknown, path: string): BundleDefaults {
     seed: num(o, 'seed', path, integerAtLeast(0)),
     controlScale: num(o, 'controlScale', path, nonNegative),
     minShortSide: num(o, 'minShortSide', path, integerAtLeast(1)),
+    guidanceScale: optional(o, 'guidanceScale', () => num(o, 'guidanceScale', path, nonNegative)),
   };
 }
 

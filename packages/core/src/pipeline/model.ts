@@ -49,6 +49,8 @@ export interface RestoreModel {
     readonly controlStrength: number;
     /** Stage-1 output short side is raised to at least this (512 for SD-based bundles). */
     readonly minShortSide: number;
+    /** Region-adaptive (latent) guidance scale used when a restore names no guidance; absent or 0: none. */
+    readonly guidanceScale?: number;
   };
   /** Release every session. */
   release(): Promise<void>;

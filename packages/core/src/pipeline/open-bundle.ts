@@ -151,6 +151,7 @@ export async function openBundle(
         cfgScale: manifest.defaults.cfgScale,
         controlStrength: manifest.defaults.controlScale,
         minShortSide: manifest.defaults.minShortSide,
+        guidanceScale: manifest.defaults.guidanceScale ?? 0,
       },
       release: async () => {
         await Promise.all(opened.map((x) => x.release()));

@@ -77,7 +77,10 @@ export interface RestoreOptions {
   readonly controlStrength?: number | readonly number[];
   /** Noise the condition latent to this training timestep before sampling (default 0 = off). */
   readonly noiseAugmentation?: number;
-  /** Fidelity guidance (default none). */
+  /**
+   * Fidelity guidance. Default: the bundle's `defaults.guidanceScale` (region-adaptive, latent
+   * space) when it has one, else none; `{ kind: 'none' }` turns it off.
+   */
   readonly guidance?: GuidanceChoice;
   /** Tile sizes; `false` never tiles; default tiles only what exceeds one tile. */
   readonly tiling?: TilingOptions | false;

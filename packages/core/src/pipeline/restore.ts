@@ -17,7 +17,7 @@ import { onnxCleaner } from './cleaner';
 import { resolveGuidance } from './guidance-choice';
 import type { RestoreModel } from './model';
 import { onnxDenoiser } from './onnx-denoiser';
-import type { RestoreOptions } from './options';
+import type { GuidanceChoice, RestoreOptions } from './options';
 import type { RestoreStage } from './progress';
 import { type CleanerRun, planStage1, runStage1 } from './stage1';
 import { clockNow, createRuntimeClock } from './timed-session';
@@ -45,6 +45,11 @@ export interface RestoreResult {
   /** Seed used, when the noise came from the built-in generator. */
   readonly seed?: number;
   readonly timings: RestoreTimings;
+}
+
+/** The bundle's default fidelity guidance: region-adaptive in latent space, or none. */
+function bundleGuidance(scale: number | undefined): GuidanceChoice | undefined {
+  return scale ? { kind: 'region-adaptive', space: 'latent', scale } : undefined;
 }
 
 function controlScales(strength: RestoreOptions['controlStrength'], count: number): Float32Array {
@@ -196,7 +201,11 @@ export async function restoreImage(
     });
   }
   // Guidance pulls towards the clean condition, not its noise-augmented copy.
-  const guidance = resolveGuidance(options.guidance, { cleaned: paddedClean, condition: cleanCondition, vae });
+  const guidance = resolveGuidance(options.guidance ?? bundleGuidance(model.defaults.guidanceScale), {
+    cleaned: paddedClean,
+    condition: cleanCondition,
+    vae,
+  });
   const [, , ch, cw] = cleaned.shape;
   const steps = options.steps ?? model.defaults.steps;
   const previewEvery = options.previewEvery ?? 0;

@@ -54,7 +54,8 @@ export const RESTORE_FLAGS = {
   guidance: {
     type: 'string',
     valueName: 'X',
-    description: 'Fidelity guidance scale (0 = off, default; more = closer to the stage-1 output)',
+    description:
+      "Fidelity guidance scale (0 = off; default: the bundle's, else off; more = closer to the stage-1 output)",
   },
   'guidance-kind': {
     type: 'string',
@@ -94,12 +95,13 @@ function samplerFlag(flags: FlagValues): SamplerSpec | undefined {
 
 /** Turns the command line into pipeline options; throws UsageError on a bad value (exit 2). */
 export function restoreOptionsFromFlags(flags: FlagValues): RestoreOptions {
-  const guidanceScale = numberFlag(flags, 'guidance', { min: 0 }) ?? 0;
+  const guidanceScale = numberFlag(flags, 'guidance', { min: 0 });
   const kind = choiceFlag(flags, 'guidance-kind', GUIDANCE_KINDS) ?? 'region-adaptive';
   const start = numberFlag(flags, 'guidance-start');
   const stop = numberFlag(flags, 'guidance-stop');
-  let guidance: GuidanceChoice = { kind: 'none' };
-  if (guidanceScale > 0) {
+  // No --guidance: the bundle's default (its manifest's guidanceScale, else none).
+  let guidance: GuidanceChoice | undefined = guidanceScale === 0 ? { kind: 'none' } : undefined;
+  if (guidanceScale !== undefined && guidanceScale > 0) {
     guidance =
       kind === 'latent-mse'
         ? { kind, scale: guidanceScale, start, stop }
