@@ -48,6 +48,12 @@ describe('diffrestore restore (subprocess)', () => {
     expect(r.stderr).toMatch(/--sampler must be one of/);
   });
 
+  it('asks for --guidance when only the guidance kind or window is given', () => {
+    const r = cli(['restore', 'in', '-o', 'x', '--guidance-kind', 'latent-mse'], dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/need --guidance X/);
+  });
+
   it('fails with exit 1 and a reason when the bundle is missing', () => {
     const r = cli(['restore', 'in/coffee.png', '-o', 'y.png', '--bundle', 'no-such-bundle'], dir);
     expect(r.code).toBe(1);

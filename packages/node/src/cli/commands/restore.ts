@@ -99,6 +99,12 @@ export function restoreOptionsFromFlags(flags: FlagValues): RestoreOptions {
   const kind = choiceFlag(flags, 'guidance-kind', GUIDANCE_KINDS) ?? 'region-adaptive';
   const start = numberFlag(flags, 'guidance-start');
   const stop = numberFlag(flags, 'guidance-stop');
+  if (
+    guidanceScale === undefined &&
+    (flags['guidance-kind'] !== undefined || start !== undefined || stop !== undefined)
+  ) {
+    throw new UsageError('--guidance-kind, --guidance-start and --guidance-stop need --guidance X (the scale)');
+  }
   // No --guidance: the bundle's default (its manifest's guidanceScale, else none).
   let guidance: GuidanceChoice | undefined = guidanceScale === 0 ? { kind: 'none' } : undefined;
   if (guidanceScale !== undefined && guidanceScale > 0) {
