@@ -25,21 +25,10 @@ from PIL import Image
 
 from tools.models.configs import tiny_vae_config
 from tools.models.vae import AutoencoderKL
+from tools.region_adaptive_weight import weight_map
 from tools.train.common import with_overrides
 
-GRAY = (0.2989, 0.587, 0.114)
 REFERENCE_SCALE_FACTOR = 3000.0
-
-
-def region_adaptive_weight(image: torch.Tensor) -> torch.Tensor:
-    """W = 1 − tanh(blocksum2x2 |Sobel(gray)|) for an image in [0, 1], (B,3,H,W) → (B,1,H,W)."""
-    gray = sum(c * image[:, i : i + 1] for i, c in enumerate(GRAY))
-    gx = torch.tensor([[1.0, 0.0, -1.0], [2.0, 0.0, -2.0], [1.0, 0.0, -1.0]]).view(1, 1, 3, 3)
-    gy = torch.tensor([[1.0, 2.0, 1.0], [0.0, 0.0, 0.0], [-1.0, -2.0, -1.0]]).view(1, 1, 3, 3)
-    padded = F.pad(gray, (1, 1, 1, 1), mode="replicate")
-    mag = torch.sqrt(F.conv2d(padded, gx) ** 2 + F.conv2d(padded, gy) ** 2)
-    block = F.avg_pool2d(mag, 2) * 4
-    return 1.0 - torch.tanh(F.interpolate(block, scale_factor=2, mode="nearest"))
 
 
 def pixel_gradient(pred: torch.Tensor, target: torch.Tensor, weight: torch.Tensor, scale: float) -> torch.Tensor:
@@ -104,7 +93,7 @@ def measure(vae: AutoencoderKL, image: torch.Tensor, scale: float = 1.0, noise: 
     clean latent plus Gaussian noise of std ``noise`` × the latent's std (mid-sampling).
     The target is the image itself (standing in for the stage-1 output)."""
     target = image * 2 - 1
-    weight = region_adaptive_weight(image)
+    weight = weight_map(image).float()
     h, w = image.shape[-2:]
     with torch.no_grad():
         blurred = F.interpolate(F.interpolate(image, scale_factor=0.25, mode="bicubic", antialias=True), size=(h, w), mode="bicubic")
