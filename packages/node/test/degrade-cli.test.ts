@@ -316,6 +316,7 @@ describe('diffrestore degrade', () => {
       [['--scale', '2.5'], /--scale must be an integer/],
       [['--per-image', '0'], /--per-image must be at least 1/],
       [['--seed=-1'], /--seed must be at least 0/],
+      [['--preset', 'codeformer', '--no-sharpen'], /--no-sharpen is for the realesrgan and stablesr-mild presets/],
     ] as const) {
       const r = await degrade(['in', '-o', 'bad', ...args]);
       expect(r.code, args.join(' ')).toBe(2);

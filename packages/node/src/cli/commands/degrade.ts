@@ -85,6 +85,9 @@ export function degradeSettings(flags: CommandContext['flags']): DegradeSettings
   const scale = numberFlag(flags, 'scale', { integer: true, min: 1, max: 16 }) ?? defaultPairScale(preset);
   const crop = numberFlag(flags, 'crop', { integer: true, min: 0 }) ?? 512;
   if (crop > 0 && crop % scale !== 0) throw new UsageError(`--crop ${crop} must be a multiple of the scale ${scale}`);
+  if (flags['no-sharpen'] === true && preset.startsWith('codeformer')) {
+    throw new UsageError(`--no-sharpen is for the realesrgan and stablesr-mild presets; ${preset} never sharpens`);
+  }
   return {
     output,
     preset,
