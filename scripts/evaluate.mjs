@@ -3,7 +3,7 @@
 //
 //   npx tsup --silent
 //   node scripts/evaluate.mjs --bundle DIR --images DIR|FILE,FILE --out DIR
-//        [--scales 0,0.25,0.5,1,2] [--tasks sr4,restore1] [--seed 0] [--crop 256]
+//        [--scales 0,0.25,0.5,1,2] [--tasks sr4,restore1] [--seed 0|0,1,2] [--crop 256]
 //        [--steps N] [--sampler KIND] [--cfg S] [--min-short-side N] [--space latent|pixel]
 //        [--grid-images 3] [--grid-scale S] [--grid-side PX] [--no-warmup] [--quiet]
 //
@@ -121,7 +121,8 @@ function markdownTables(results) {
   const lines = [
     `Bundle \`${p.bundle.name}\`${p.bundle.randomWeights ? ' (random weights)' : ''}; ${p.images.length} images, centre crop ≤ ${p.crop} px; ` +
       `sampler ${p.sampler}, ${p.steps} steps, CFG ${p.cfgScale}, minShortSide ${p.minShortSide}, seed ${p.sampleSeed}; ` +
-      `degradation seed ${p.seed}; guidance region-adaptive (${p.space}).`,
+      `degradation seed${p.seeds.length > 1 ? `s ${p.seeds.join(', ')} (one draw each per image and task; means over all draws)` : ` ${p.seed}`}; ` +
+      `guidance region-adaptive (${p.space}).`,
     '',
     '| task | method | guidance | PSNR-Y (dB) | SSIM-Y | PSNR-Y to cleaner (dB) | median wall (s) |',
     '| --- | --- | --- | --- | --- | --- | --- |',
@@ -131,14 +132,16 @@ function markdownTables(results) {
       `| ${r.task} | ${r.method} | ${r.guidance ?? '–'} | ${fmt(r.psnrY, 2)} | ${fmt(r.ssimY, 4)} | ${fmt(r.psnrYToCleaner, 2)} | ${fmt(r.medianSeconds, 2)} |`,
     );
   }
-  lines.push('', 'PSNR-Y (dB) per image:', '');
+  lines.push('', `PSNR-Y (dB) per image${p.seeds.length > 1 ? ' (mean over the draws)' : ''}:`, '');
   const methods = results.summary.map((r) => [r.task, r.key]);
-  lines.push(`| task | method | ${results.images.map((i) => i.name).join(' | ')} |`);
-  lines.push(`| --- | --- | ${results.images.map(() => '---').join(' | ')} |`);
+  const names = [...new Set(results.images.map((i) => i.name))];
+  lines.push(`| task | method | ${names.join(' | ')} |`);
+  lines.push(`| --- | --- | ${names.map(() => '---').join(' | ')} |`);
   for (const [task, key] of methods) {
-    lines.push(
-      `| ${task} | ${key} | ${results.images.map((i) => fmt(i.tasks[task].methods[key].psnrY, 2)).join(' | ')} |`,
+    const perImage = names.map((n) =>
+      mean(results.images.filter((i) => i.name === n).map((i) => i.tasks[task].methods[key].psnrY)),
     );
+    lines.push(`| ${task} | ${key} | ${perImage.map((v) => fmt(v, 2)).join(' | ')} |`);
   }
   const mono = Object.entries(results.fidelityRises).map(
     ([t, v]) => `${t}: ${v.toCleaner ? 'yes' : 'no'} / ${v.toTruth ? 'yes' : 'no'}`,
@@ -183,7 +186,10 @@ async function main() {
   const scales = values.scales.split(',').map(Number);
   if (scales.some((s) => !(s >= 0))) throw new RangeError(`--scales must be non-negative numbers: ${values.scales}`);
   const tasks = values.tasks.split(',').map(parseTask);
-  const seed = Number(values.seed);
+  const seeds = values.seed.split(',').map(Number);
+  if (seeds.some((s) => !Number.isInteger(s) || s < 0 || s > 0xffffffff)) {
+    throw new RangeError(`--seed must be integers 0-4294967295, comma-separated: ${values.seed}`);
+  }
   const cropMax = Number(values.crop);
   const gridScale =
     values['grid-scale'] !== undefined ? Number(values['grid-scale']) : scales.includes(1) ? 1 : scales.at(-1);
@@ -228,60 +234,62 @@ async function main() {
       const [, , H, W] = full.shape;
       const c = centreCrop(H, W, cropMax);
       const truth = cropImage(full, c.top, c.left, c.size, c.size);
-      const entry = { name, file: path.basename(file), size: [W, H], crop: c, tasks: {} };
-      for (const task of tasks) {
-        const stream = streamOf(`${name}/${task.name}`);
-        const config = { ...REALESRGAN_DEFAULTS, scale: task.scale, resizeBack: task.resizeBack, sharpen: false };
-        const { lq, params } = realEsrganDegradation(truth, config, createRng(seed, stream));
-        const border = task.scale;
-        const measure = (img) => ({
-          psnrY: psnrY(img, truth, { crop: border, quantize: QUANTIZE }),
-          ssimY: ssimY(img, truth, { crop: border, quantize: QUANTIZE }),
-        });
-        const methods = {};
-        let t0 = performance.now();
-        const up = bicubicTo(lq, c.size, c.size);
-        methods.bicubic = { ...measure(up), seconds: (performance.now() - t0) / 1000 };
+      for (const seed of seeds) {
+        const entry = { name, file: path.basename(file), seed, size: [W, H], crop: c, tasks: {} };
+        for (const task of tasks) {
+          const stream = streamOf(`${name}/${task.name}`);
+          const config = { ...REALESRGAN_DEFAULTS, scale: task.scale, resizeBack: task.resizeBack, sharpen: false };
+          const { lq, params } = realEsrganDegradation(truth, config, createRng(seed, stream));
+          const border = task.scale;
+          const measure = (img) => ({
+            psnrY: psnrY(img, truth, { crop: border, quantize: QUANTIZE }),
+            ssimY: ssimY(img, truth, { crop: border, quantize: QUANTIZE }),
+          });
+          const methods = {};
+          let t0 = performance.now();
+          const up = bicubicTo(lq, c.size, c.size);
+          methods.bicubic = { ...measure(up), seconds: (performance.now() - t0) / 1000 };
 
-        if (!warm) {
-          await restoreImage(model, lq, restoreOptions(task, c.size, scales[0]));
-          warm = true;
-        }
-        const [, , lh, lw] = lq.shape;
-        t0 = performance.now();
-        const cleanedRaw = await runStage1(lq, planStage1(lh, lw, task.upscale, minShortSide), cleanerRun);
-        const cleaned = bicubicTo(cleanedRaw, c.size, c.size);
-        methods.cleaner = { ...measure(cleaned), seconds: (performance.now() - t0) / 1000 };
-
-        let gridFull;
-        for (const scale of scales) {
+          if (!warm) {
+            await restoreImage(model, lq, restoreOptions(task, c.size, scales[0]));
+            warm = true;
+          }
+          const [, , lh, lw] = lq.shape;
           t0 = performance.now();
-          const r = await restoreImage(model, lq, restoreOptions(task, c.size, scale));
-          const seconds = (performance.now() - t0) / 1000;
-          methods[methodKey(scale)] = {
-            ...measure(r.image),
-            psnrYToCleaner: psnrY(r.image, cleaned, { crop: border, quantize: QUANTIZE }),
-            ssimYToCleaner: ssimY(r.image, cleaned, { crop: border, quantize: QUANTIZE }),
-            seconds,
+          const cleanedRaw = await runStage1(lq, planStage1(lh, lw, task.upscale, minShortSide), cleanerRun);
+          const cleaned = bicubicTo(cleanedRaw, c.size, c.size);
+          methods.cleaner = { ...measure(cleaned), seconds: (performance.now() - t0) / 1000 };
+
+          let gridFull;
+          for (const scale of scales) {
+            t0 = performance.now();
+            const r = await restoreImage(model, lq, restoreOptions(task, c.size, scale));
+            const seconds = (performance.now() - t0) / 1000;
+            methods[methodKey(scale)] = {
+              ...measure(r.image),
+              psnrYToCleaner: psnrY(r.image, cleaned, { crop: border, quantize: QUANTIZE }),
+              ssimYToCleaner: ssimY(r.image, cleaned, { crop: border, quantize: QUANTIZE }),
+              seconds,
+            };
+            if (scale === gridScale) gridFull = r.image;
+            log(
+              `${name} ${task.name} full@${scale}: ${methods[methodKey(scale)].psnrY.toFixed(2)} dB, ${seconds.toFixed(2)} s`,
+            );
+          }
+          entry.tasks[task.name] = {
+            stream,
+            lqSize: [lq.shape[3], lq.shape[2]],
+            border,
+            degradation: params,
+            methods,
           };
-          if (scale === gridScale) gridFull = r.image;
-          log(
-            `${name} ${task.name} full@${scale}: ${methods[methodKey(scale)].psnrY.toFixed(2)} dB, ${seconds.toFixed(2)} s`,
-          );
+          if (seed === seeds[0] && grids[task.name].length < Number(values['grid-images']) && gridFull) {
+            grids[task.name].push([up, cleaned, gridFull, truth]);
+          }
         }
-        entry.tasks[task.name] = {
-          stream,
-          lqSize: [lq.shape[3], lq.shape[2]],
-          border,
-          degradation: params,
-          methods,
-        };
-        if (grids[task.name].length < Number(values['grid-images']) && gridFull) {
-          grids[task.name].push([up, cleaned, gridFull, truth]);
-        }
+        images.push(entry);
+        log(`${name} (degradation seed ${seed}): done`);
       }
-      images.push(entry);
-      log(`${name}: done`);
     }
   } finally {
     await bundle.close();
@@ -320,9 +328,10 @@ async function main() {
         folder: path.resolve(values.bundle),
         randomWeights: bundle.manifest.provenance.randomWeights,
       },
-      images: images.map((i) => i.file),
+      images: [...new Set(images.map((i) => i.file))],
       crop: cropMax,
-      seed,
+      seed: seeds[0],
+      seeds,
       tasks: tasks.map((t) => t.name),
       scales,
       steps,

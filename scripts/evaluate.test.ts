@@ -184,3 +184,68 @@ describe('scripts/evaluate.mjs', () => {
     expect(Object.keys(results.fidelityRises)).toEqual(TASKS);
   });
 });
+
+describe('scripts/evaluate.mjs with several degradation seeds', () => {
+  let dir: string;
+  let results: Omit<Results, 'images'> & {
+    protocol: { seeds: number[] };
+    images: (Results['images'][number] & { seed: number })[];
+  };
+  let markdown: string;
+  const SEEDS = [3, 8];
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'evaluate-seeds-'));
+    const args = [
+      ...['--bundle', BUNDLE, '--images', IMAGES.join(','), '--out', dir],
+      ...['--scales', '0', '--tasks', 'sr4', '--seed', SEEDS.join(','), '--crop', '64'],
+      ...['--steps', '1', '--min-short-side', '64', '--no-warmup', '--quiet', '--grid-images', '0'],
+    ];
+    const r = spawnSync(process.execPath, [PROGRAM, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
+    expect(r.status, r.stderr).toBe(0);
+    results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8'));
+    markdown = await readFile(path.join(dir, 'results.md'), 'utf8');
+  }, 120_000);
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('makes one draw per image and seed, each from its own seed, and averages over all of them', async () => {
+    expect(results.protocol).toMatchObject({ seed: SEEDS[0], seeds: SEEDS });
+    expect(results.images.map((i) => [i.name, i.seed])).toEqual(
+      IMAGES.flatMap((f) => SEEDS.map((s) => [path.basename(f, '.png'), s])),
+    );
+    for (const img of results.images) {
+      const { image } = await readImage(IMAGES.find((f) => path.basename(f, '.png') === img.name) as string);
+      const { top, left, size } = img.crop;
+      const truth = cropImage(image, top, left, size, size);
+      const config = { ...REALESRGAN_DEFAULTS, scale: 4, resizeBack: false, sharpen: false };
+      const { lq } = realEsrganDegradation(truth, config, createRng(img.seed, fnv1a(`${img.name}/sr4`)));
+      const up = clamp01(resize(lq, size, size, { mode: 'bicubic' }));
+      expect(img.tasks.sr4.methods.bicubic.psnrY).toBeCloseTo(psnrY(up, truth, { crop: 4, quantize: true }), 9);
+    }
+    const draws = results.images.map((i) => i.tasks.sr4.methods.bicubic.psnrY);
+    expect(new Set(draws.map((v) => v.toFixed(6))).size).toBe(draws.length); // the seeds draw differently
+    const bicubic = results.summary.find((s) => s.key === 'bicubic');
+    expect(bicubic?.psnrY).toBeCloseTo(draws.reduce((a, b) => a + b, 0) / draws.length, 9);
+    expect(markdown).toContain('degradation seeds 3, 8');
+    // per-image table: one column per image, the mean of its draws
+    const row = markdown
+      .split('\n')
+      .filter((l) => l.startsWith('| sr4 | bicubic |'))
+      .at(-1) as string;
+    const cells = row
+      .split('|')
+      .slice(3, -1)
+      .map((c) => Number(c.trim()));
+    expect(cells).toHaveLength(IMAGES.length);
+    expect(cells[0]).toBeCloseTo((draws[0] + draws[1]) / 2, 2);
+  });
+
+  it('rejects a seed that is not an unsigned 32-bit integer', () => {
+    const r = spawnSync(
+      process.execPath,
+      [PROGRAM, '--bundle', BUNDLE, '--images', IMAGES[0], '--out', dir, '--seed', '1,-2'],
+      { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
+    );
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('--seed must be integers');
+  });
+});

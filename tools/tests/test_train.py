@@ -202,6 +202,37 @@ def test_cleaner_loss_decreases_on_identity_task(archives, tmp_path: Path) -> No
     assert np.mean(losses[-5:]) < 0.4 * np.mean(losses[:5])
 
 
+def test_cleaner_mixes_archives_by_weight_and_resumes_bit_exactly(archives, tmp_path: Path) -> None:
+    # x4 and x1 pairs in one run: every batch comes from one archive, drawn with the weights.
+    data = f"{archives['pairs4']},{archives['ident']}"
+    args = ["--data", data, "--data-weights", "3,1", "--batch-size", "2", "--crop", "64", *RUN]
+    _, out = _check_resume(train_cleaner.main, args, tmp_path)
+    meta = json.loads((out / "cleaner.json").read_text())
+    assert meta["train_scales"] == [4, 1] and meta["data_weights"] == [0.75, 0.25]
+    assert len(meta["data"]) == 2
+
+
+def test_archive_weights_default_to_sizes_and_reject_bad_specs(archives) -> None:
+    four, ident = D.PatchArchive(archives["pairs4"]), D.PatchArchive(archives["ident"])
+    assert len(four) == len(ident) == 6
+    np.testing.assert_allclose(train_cleaner.archive_weights([four, ident], None), [0.5, 0.5])
+    np.testing.assert_allclose(train_cleaner.archive_weights([four, ident], "1,0"), [1.0, 0.0])
+    for bad in ("1", "1,-1", "0,0"):
+        with pytest.raises(ValueError, match="data-weights"):
+            train_cleaner.archive_weights([four, ident], bad)
+
+
+def test_rescale_writes_each_short_side_once_and_never_upscales(tmp_path: Path) -> None:
+    src = tmp_path / "photos"
+    src.mkdir()
+    Image.fromarray(D.synthetic_images(1, 64, seed=1)[0][:48]).save(src / "wide.png")  # 64 x 48
+    written = D.write_rescaled(D.list_images(src), tmp_path / "ms", [40, 24, 100])
+    assert [p.name for p in written] == ["wide_s40.png", "wide_s24.png"]
+    assert Image.open(written[0]).size == (53, 40) and Image.open(written[1]).size == (32, 24)
+    with pytest.raises(D.HeldOutError):
+        D.write_rescaled([src / "chelsea.png"], tmp_path / "ms2", [24])
+
+
 def test_sigterm_and_time_budget_stop_with_a_checkpoint(archives, tmp_path: Path) -> None:
     args = ["--data", str(archives["pairs4"]), "--batch-size", "1", "--crop", "64", "--steps", "50", *RUN]
 

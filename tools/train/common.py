@@ -42,6 +42,7 @@ RESUME_OVERRIDABLE = (
     "ckpt_every",
     "log_every",
     "data",
+    "data_weights",
     "resume",
     # A continuation on a bigger machine may change the batch, the crop and the decay.
     "batch_size",

@@ -245,6 +245,31 @@ def build_hq_archive(
     return len(crops)
 
 
+def write_rescaled(images: Sequence[str | Path], out: str | Path, short_sides: Sequence[int]) -> list[Path]:
+    """Lanczos down-scalings of each photograph to each short side (never up): ``<stem>_s<side>.png``.
+
+    The held-out photos are whole scenes of ~300-500 px, so much more detail per pixel than a
+    4K wallpaper at its native size; degrading these copies (``diffrestore degrade``) gives
+    training pairs at that detail density as well as at the native one.
+    """
+    paths = [Path(p) for p in images]
+    check_not_held_out(p.name for p in paths)
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for p in paths:
+        img = load_rgb(p)
+        short = min(img.shape[:2])
+        for side in sorted(set(short_sides), reverse=True):
+            if side > short:
+                continue
+            dest = folder / f"{p.stem}_s{side}.png"
+            if not dest.exists():
+                Image.fromarray(resize_rgb(img, side / short)).save(dest)
+            written.append(dest)
+    return written
+
+
 def build_pair_archive(pairs_dir: str | Path, out: str | Path, patch: int, per_pair: int, seed: int = 0) -> int:
     """``per_pair`` aligned crops (HQ side ``patch``) of every pair of a pair folder."""
     pairs = list_pairs(pairs_dir)
@@ -400,6 +425,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     b.add_argument("--patch", type=int, default=256, help="HQ side of each crop")
     b.add_argument("--per-pair", type=int, default=2)
     b.add_argument("--seed", type=int, default=0)
+    r = sub.add_parser("rescale", help="down-scaled copies of photographs at several short sides")
+    r.add_argument("--images", required=True, help="folder of photographs (e.g. photos/train)")
+    r.add_argument("--out", required=True)
+    r.add_argument("--short-sides", default="1080,540,300", help="comma-separated target short sides in pixels")
     c = sub.add_parser("fallback-pairs", help="pair archive with the smoke-test degradation (NOT production)")
     c.add_argument("--hq", required=True, help="HQ archive from `hq`")
     c.add_argument("--out", required=True)
@@ -410,9 +439,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         n = build_hq_archive(list_images(args.images), args.out, args.patch, args.per_image, args.seed, [float(s) for s in args.scales.split(",")])
     elif args.cmd == "pairs":
         n = build_pair_archive(args.pairs, args.out, args.patch, args.per_pair, args.seed)
+    elif args.cmd == "rescale":
+        n = len(write_rescaled(list_images(args.images), args.out, [int(v) for v in args.short_sides.split(",")]))
     else:
         n = build_fallback_pairs(args.hq, args.out, args.scale, args.seed)
-    print(f"{args.out}: {n} patches")
+    print(f"{args.out}: {n} {'images' if args.cmd == 'rescale' else 'patches'}")
 
 
 if __name__ == "__main__":

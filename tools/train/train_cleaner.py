@@ -9,6 +9,10 @@ and it restores at any scale because the scale is handled by the bicubic pre-ups
 comparison; it needs a scale-4 archive.
 
     python -m tools.train.train_cleaner --data pairs.npz --out runs/cleaner --steps 20000
+
+``--data`` may list several archives (``x4.npz,x1.npz``), e.g. x4 and x1 pairs so one cleaner
+serves both super-resolution and same-size restoration; every step draws its whole batch from
+one archive, chosen with the probabilities ``--data-weights`` (default: proportional to size).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -44,7 +49,8 @@ ARCHES = {
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m tools.train.train_cleaner", description=__doc__.split("\n\n")[0])
-    p.add_argument("--data", required=True, help="pair archive (.npz) from tools.train.data pairs|fallback-pairs")
+    p.add_argument("--data", required=True, help="pair archive(s) (.npz, comma-separated) from tools.train.data pairs|fallback-pairs")
+    p.add_argument("--data-weights", default=None, help="comma-separated sampling weights of the --data archives (default: their sizes)")
     p.add_argument("--arch", choices=sorted(ARCHES), default="swinir")
     p.add_argument("--config", default=None, help='JSON overrides of the tiny config, e.g. \'{"embed_dim": 48}\' or @file.json')
     p.add_argument("--crop", type=int, default=128, help="HQ crop side (multiple of 64 for SwinIR)")
@@ -59,25 +65,39 @@ def cleaner_input(lq: torch.Tensor, hq_size: tuple[int, int], arch: str) -> torc
     return F.interpolate(lq, size=hq_size, mode="bicubic", align_corners=False).clamp_(0.0, 1.0)
 
 
+def archive_weights(archives: Sequence[PatchArchive], spec: str | None) -> np.ndarray:
+    """Probability of drawing a step's batch from each archive: ``spec`` (comma-separated,
+    normalised) or, by default, proportional to the number of patches."""
+    raw = [float(w) for w in spec.split(",")] if spec else [float(len(a)) for a in archives]
+    if len(raw) != len(archives) or any(w < 0 for w in raw) or sum(raw) <= 0:
+        raise ValueError(f"--data-weights needs {len(archives)} non-negative weights with a positive sum, got {spec!r}")
+    w = np.asarray(raw, dtype=np.float64)
+    return w / w.sum()
+
+
 def main(argv: Sequence[str] | None = None, on_step: Callable[[Run], None] | None = None) -> str:
     args, state = resolve_resume_args(parse_args(argv))
     torch.set_num_threads(args.threads)
     set_seed(args.seed)
-    data = PatchArchive(args.data)
-    if data.lq is None:
-        raise ValueError(f"{args.data} has no lq patches (build it with `pairs` or `fallback-pairs`)")
+    archives = [PatchArchive(path) for path in args.data.split(",")]
+    for path, data in zip(args.data.split(","), archives):
+        if data.lq is None:
+            raise ValueError(f"{path} has no lq patches (build it with `pairs` or `fallback-pairs`)")
+    weights = archive_weights(archives, args.data_weights)
     cls_name, factory = ARCHES[args.arch]
     cfg = with_overrides(factory(), args.config)
     model = build_cleaner(cfg)
-    if args.arch == "rrdbnet" and model.scale != data.scale:
-        raise ValueError(f"RRDBNet x{model.scale} needs a scale-{model.scale} archive, got x{data.scale}")
-    if args.crop % model.size_multiple or args.crop % data.scale:
-        raise ValueError(f"--crop {args.crop} must be a multiple of {model.size_multiple} and of the scale {data.scale}")
+    for data in archives:
+        if args.arch == "rrdbnet" and model.scale != data.scale:
+            raise ValueError(f"RRDBNet x{model.scale} needs a scale-{model.scale} archive, got x{data.scale}")
+        if args.crop % model.size_multiple or args.crop % data.scale:
+            raise ValueError(f"--crop {args.crop} must be a multiple of {model.size_multiple} and of the scale {data.scale}")
     run = Run.create(args, {"cleaner": model})
     if state is not None:
         run.load(state)
 
     def step(run: Run) -> dict[str, float]:
+        data = archives[int(run.np_rng.choice(len(archives), p=weights))] if len(archives) > 1 else archives[0]
         lq_np, hq_np = data.sample(run.np_rng, args.batch_size, args.crop)
         assert lq_np is not None
         lq, hq = to_device_float(lq_np, run.device), to_device_float(hq_np, run.device)
@@ -93,10 +113,12 @@ def main(argv: Sequence[str] | None = None, on_step: Callable[[Run], None] | Non
             "class": cls_name,
             "config": config_to_dict(cfg),
             "input": "bicubic upsampling of LQ to the output size, RGB in [0,1]" if args.arch == "swinir" else "LQ, RGB in [0,1]",
-            "train_scale": data.scale,
+            "train_scale": archives[0].scale,
+            "train_scales": [a.scale for a in archives],
+            "data_weights": [round(float(w), 6) for w in weights],
             "step": run.step,
             "ema": "cleaner" in run.ema,
-            "data": data.meta,
+            "data": archives[0].meta if len(archives) == 1 else [a.meta for a in archives],
             "seed": args.seed,
         }
         export_weights(run.out, "cleaner", run.weights("cleaner"), meta)

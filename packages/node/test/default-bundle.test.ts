@@ -51,12 +51,13 @@ describe('default bundle (@diffrestore/model-tiny)', () => {
     const cleanedAt = clamp01(resize(cleaned, 256, 256, { mode: 'bicubic', antialias: true }));
     const bicubic = clamp01(resize(lq, 256, 256, { mode: 'bicubic' }));
     const ssim = ssimTo(truth);
-    // Measured 2026-11-22: bicubic 0.669, cleaner 0.713 (PSNR-Y: bicubic 23.27 dB, cleaner 22.16 dB).
-    expect(ssim(cleanedAt)).toBeGreaterThan(ssim(bicubic) + 0.02);
+    // Measured 2026-11-22: bicubic 0.669, cleaner 0.717 (PSNR-Y: bicubic 23.27 dB, cleaner 22.26 dB).
+    expect(ssim(cleanedAt)).toBeGreaterThan(ssim(bicubic) + 0.03);
   }, 120_000);
 
-  it('the full pipeline restores the crop, and fidelity rises with the guidance scale', async () => {
+  it('the full pipeline restores the crop, and fidelity rises with the guidance scale at every scale', async () => {
     const psnr = psnrTo(truth);
+    const ssim = ssimTo(truth);
     const run = async (scale: number) =>
       (
         await restoreImage(bundle.model, lq, {
@@ -65,21 +66,28 @@ describe('default bundle (@diffrestore/model-tiny)', () => {
           guidance: scale === 0 ? { kind: 'none' } : { kind: 'region-adaptive', scale },
         })
       ).image;
-    const free = await run(0);
-    const guided = await run(0.5);
-    const strong = await run(1);
-    for (const img of [free, guided, strong]) {
+    const scales = [0, 0.5, 1, 2, 4, 8];
+    const outputs = [];
+    for (const scale of scales) outputs.push(await run(scale));
+    for (const img of outputs) {
       expect(img.shape).toEqual([1, 3, 256, 256]);
       expect(img.data.every((v) => Number.isFinite(v) && v >= 0 && v <= 1)).toBe(true);
     }
-    // The paper's claim on this bundle: more guidance, closer to the ground truth.
-    expect(psnr(guided)).toBeGreaterThan(psnr(free) + 1);
-    expect(psnr(strong)).toBeGreaterThan(psnr(guided));
+    // The paper's claim on this bundle: more guidance, closer to the ground truth — at every
+    // scale, because the latent step is capped at the condition (measured PSNR-Y: 16.70,
+    // 20.37, 21.18, 21.74, 22.01, 22.09 dB). The reference's uncapped step fell from 2 on.
+    const psnrs = outputs.map(psnr);
+    expect(psnrs[1]).toBeGreaterThan(psnrs[0] + 1);
+    for (let i = 1; i < scales.length; i++) expect(psnrs[i], `guidance ${scales[i]}`).toBeGreaterThan(psnrs[i - 1]);
+    // From the default scale (4) on, the restoration is more faithful in structure than
+    // bicubic (SSIM-Y 0.708 vs 0.669), though not in PSNR-Y on this crop (22.0 vs 23.3 dB).
+    const bicubic = clamp01(resize(lq, 256, 256, { mode: 'bicubic' }));
+    expect(ssim(outputs[4])).toBeGreaterThan(ssim(bicubic) + 0.02);
     // Deterministic per seed.
-    expect((await run(0.5)).data).toEqual(guided.data);
-    // A restore that names no guidance gets the manifest's defaults.guidanceScale (1).
-    expect(bundle.manifest.defaults.guidanceScale).toBe(1);
+    expect((await run(0.5)).data).toEqual(outputs[1].data);
+    // A restore that names no guidance gets the manifest's defaults.guidanceScale (4).
+    expect(bundle.manifest.defaults.guidanceScale).toBe(4);
     const byDefault = await restoreImage(bundle.model, lq, { upscale: 4, seed: 231 });
-    expect(byDefault.image.data).toEqual(strong.data);
+    expect(byDefault.image.data).toEqual(outputs[4].data);
   }, 240_000);
 });

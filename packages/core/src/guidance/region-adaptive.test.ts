@@ -188,16 +188,51 @@ describe('regionAdaptiveGuidance', () => {
     // Latent space, factor 2: x0 = 0 and target c = 1 everywhere, so |delta| is proportional to pooled W.
     const c: Tensor = { data: new Float32Array(96).fill(1), shape: [1, 1, 8, 12] };
     const zero: Tensor = { data: new Float32Array(96), shape: [1, 1, 8, 12] };
-    const g = regionAdaptiveGuidance({ space: 'latent', image, target: c, latentFactor: 2 });
+    const g = regionAdaptiveGuidance({ space: 'latent', image, target: c, latentFactor: 2, clampAtTarget: false });
     const out = await g(zero, point);
     const pooled = averagePoolWeightMap(regionAdaptiveWeightMap(image), 2);
-    // delta = scale * 3000 * 2 W (c - x0) / (C h w) / coef1
+    // The reference's step: delta = scale * 3000 * 2 W (c - x0) / (C h w) / coef1
     const expected = pooled.data.map((w) => (1500 * 2 * w) / 96 / coef1);
     expect(maxDiff(out.data, expected) / Math.max(...expected)).toBeLessThan(1e-5);
     const flat = out.data[1 * 12 + 10]; // right half, flat
     const textured = out.data[6 * 12 + 1]; // bottom-left noise
     expect(flat).toBeGreaterThan(0);
     expect(textured).toBeLessThan(0.1 * flat);
+  });
+
+  it('by default never steps past the condition latent: x0 + min(1, k) (c - x0)', async () => {
+    const c: Tensor = { data: new Float32Array(96).fill(1), shape: [1, 1, 8, 12] };
+    const zero: Tensor = { data: new Float32Array(96), shape: [1, 1, 8, 12] };
+    const pooled = averagePoolWeightMap(regionAdaptiveWeightMap(image), 2);
+    const factor = (scale: number, w: number) => (scale * 3000 * 2 * w) / 96 / coef1; // k of the reference step
+    for (const scale of [1e-4, 0.5]) {
+      const out = await regionAdaptiveGuidance({ space: 'latent', image, target: c, latentFactor: 2, scale })(
+        zero,
+        point,
+      );
+      const expected = pooled.data.map((w) => Math.min(1, factor(scale, w)));
+      expect(maxDiff(out.data, expected)).toBeLessThan(1e-6);
+    }
+    // Scale 0.5 overshoots the flat elements by far (k >> 1): they land exactly on c.
+    expect(factor(0.5, pooled.data[1 * 12 + 10])).toBeGreaterThan(10);
+  });
+
+  it('with the cap, a larger scale never leaves x0 farther from the condition (fidelity is monotone)', async () => {
+    const rng = gaussianNoise(11);
+    const c = rng.randn([1, 1, 8, 12]);
+    const start = rng.randn([1, 1, 8, 12]);
+    const distance = (t: Tensor) => Math.sqrt(t.data.reduce((acc, v, i) => acc + (v - c.data[i]) ** 2, 0));
+    const scales = [0, 1e-4, 1e-3, 0.01, 0.05, 0.2, 1, 4, 16];
+    const capped: number[] = [];
+    const reference: number[] = [];
+    for (const scale of scales) {
+      const opts = { space: 'latent' as const, image, target: c, latentFactor: 2, scale };
+      capped.push(distance(await regionAdaptiveGuidance(opts)(start, point)));
+      reference.push(distance(await regionAdaptiveGuidance({ ...opts, clampAtTarget: false })(start, point)));
+    }
+    for (let i = 1; i < scales.length; i++) expect(capped[i]).toBeLessThanOrEqual(capped[i - 1] + 1e-6);
+    // The reference's unbounded step is not monotone: past k = 2 it ends farther away than it began.
+    expect(reference.at(-1)).toBeGreaterThan(reference[0]);
   });
 
   it('does nothing outside its window, at scale 0, or when the step has no x0 weight', async () => {

@@ -1,6 +1,7 @@
 import { gaussianNoise, type NoiseSource } from '../random/noise';
 import type { StepPoint } from '../samplers/types';
 import type { Tensor } from '../tensor/tensor';
+import { clampStepAtTarget } from './clamp-at-target';
 import { guidanceRescaleDivisor } from './latent-mse';
 import { weightedMseLoss } from './mse-loss';
 import type { Guidance } from './types';
@@ -126,6 +127,12 @@ export interface LatentRegionAdaptiveOptions extends RegionAdaptiveCommonOptions
   readonly target: Tensor;
   /** VAE downsampling factor; the weight map is average-pooled by it. Default 8. */
   readonly latentFactor?: number;
+  /**
+   * Never step an element past the condition latent (clampStepAtTarget). Default true; false
+   * is the reference's unbounded step, which overshoots once the scale is large for the
+   * output size (docs/guidance.md).
+   */
+  readonly clampAtTarget?: boolean;
 }
 
 /** Region-adaptive guidance with the loss in pixel space (the reference's `--g_space rgb`). */
@@ -178,6 +185,7 @@ export function regionAdaptiveGuidance(options: RegionAdaptiveGuidanceOptions): 
   const gScale = scale * REFERENCE_SCALE_FACTOR;
 
   let pullBack: (x0: Tensor) => Promise<{ loss: number; delta: Tensor }>;
+  let limit: ((current: Tensor, next: Float32Array) => void) | undefined;
   if (options.space === 'latent') {
     const weight = averagePoolWeightMap(pixelWeight, options.latentFactor ?? 8);
     const target = options.target;
@@ -187,6 +195,7 @@ export function regionAdaptiveGuidance(options: RegionAdaptiveGuidanceOptions): 
       for (let i = 0; i < delta.length; i++) delta[i] = -gScale * gradient.data[i];
       return { loss, delta: { data: delta, shape: [...x0.shape] } };
     };
+    if (options.clampAtTarget ?? true) limit = (current, next) => clampStepAtTarget(current, next, target);
   } else {
     const { decode, encode, decodeVjp } = options;
     if (!decodeVjp && !encode) throw new RangeError('regionAdaptiveGuidance: pixel space needs encode or decodeVjp');
@@ -233,6 +242,7 @@ export function regionAdaptiveGuidance(options: RegionAdaptiveGuidanceOptions): 
       }
       const next = new Float32Array(current.data.length);
       for (let i = 0; i < next.length; i++) next[i] = current.data[i] + delta.data[i] / coef1;
+      limit?.(current, next);
       current = { data: next, shape: [...current.shape] };
     }
     return current;

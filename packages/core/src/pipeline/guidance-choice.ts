@@ -21,6 +21,9 @@ export function resolveGuidance(
         tStop: choice.stop,
       });
     case 'region-adaptive': {
+      if (choice.space === 'pixel' && choice.clampAtTarget !== undefined) {
+        throw new RangeError("guidance: clampAtTarget applies to space 'latent' only (the pixel step is not linear)");
+      }
       const weight = regionAdaptiveWeightMap(targets.cleaned);
       return choice.space === 'pixel'
         ? regionAdaptiveGuidance({
@@ -41,6 +44,7 @@ export function resolveGuidance(
             scale: choice.scale,
             tStart: choice.start,
             tStop: choice.stop,
+            clampAtTarget: choice.clampAtTarget,
           });
     }
     case 'likelihood':

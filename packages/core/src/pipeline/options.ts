@@ -28,6 +28,11 @@ export type GuidanceChoice =
       readonly space?: 'latent' | 'pixel';
       readonly start?: number;
       readonly stop?: number;
+      /**
+       * Latent space: never step past the condition latent, so a larger scale always means
+       * more fidelity (default true); false = the reference's unbounded step (docs/guidance.md).
+       */
+      readonly clampAtTarget?: boolean;
     }
   /** ADIR: known linear degradation y = A x (operator acting on the latent). */
   | {
