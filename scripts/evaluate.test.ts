@@ -65,21 +65,25 @@ function fnv1a(text: string): number {
 
 const clamp01 = (t: Tensor): Tensor => ({ data: t.data.map((v) => Math.min(1, Math.max(0, v))), shape: t.shape });
 
+/** Runs the script on the fixture bundle and the two crops into a fresh folder; its outputs. */
+async function runEvaluate(prefix: string, options: string[]) {
+  const dir = await mkdtemp(path.join(tmpdir(), prefix));
+  const args = ['--bundle', BUNDLE, '--images', IMAGES.join(','), '--out', dir, ...options];
+  const r = spawnSync(process.execPath, [PROGRAM, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
+  expect(r.status, r.stderr).toBe(0);
+  const results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8'));
+  return { dir, results, markdown: await readFile(path.join(dir, 'results.md'), 'utf8') };
+}
+
 describe('scripts/evaluate.mjs', () => {
   let dir: string;
   let results: Results;
   let markdown: string;
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'evaluate-'));
-    const args = [
-      ...['--bundle', BUNDLE, '--images', IMAGES.join(','), '--out', dir],
+    ({ dir, results, markdown } = await runEvaluate('evaluate-', [
       ...['--scales', SCALES.join(','), '--tasks', TASKS.join(','), '--seed', String(SEED), '--crop', String(CROP)],
       ...['--steps', '2', '--min-short-side', '64', '--no-warmup', '--quiet'],
-    ];
-    const r = spawnSync(process.execPath, [PROGRAM, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
-    expect(r.status, r.stderr).toBe(0);
-    results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8'));
-    markdown = await readFile(path.join(dir, 'results.md'), 'utf8');
+    ]));
   }, 120_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -194,16 +198,10 @@ describe('scripts/evaluate.mjs with several degradation seeds', () => {
   let markdown: string;
   const SEEDS = [3, 8];
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'evaluate-seeds-'));
-    const args = [
-      ...['--bundle', BUNDLE, '--images', IMAGES.join(','), '--out', dir],
+    ({ dir, results, markdown } = await runEvaluate('evaluate-seeds-', [
       ...['--scales', '0', '--tasks', 'sr4', '--seed', SEEDS.join(','), '--crop', '64'],
       ...['--steps', '1', '--min-short-side', '64', '--no-warmup', '--quiet', '--grid-images', '0'],
-    ];
-    const r = spawnSync(process.execPath, [PROGRAM, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
-    expect(r.status, r.stderr).toBe(0);
-    results = JSON.parse(await readFile(path.join(dir, 'results.json'), 'utf8'));
-    markdown = await readFile(path.join(dir, 'results.md'), 'utf8');
+    ]));
   }, 120_000);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
