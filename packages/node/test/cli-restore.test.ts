@@ -2,6 +2,7 @@ import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { restoreOptionsFromFlags } from '../src/cli/commands/restore';
 import { readImage } from '../src/index';
 import { runCliProcess } from './helpers';
 
@@ -52,6 +53,40 @@ describe('diffrestore restore (subprocess)', () => {
     const r = cli(['restore', 'in', '-o', 'x', '--guidance-kind', 'latent-mse'], dir);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/need --guidance X/);
+  });
+
+  it('--guidance-uncapped needs --guidance and the latent region-adaptive kind', () => {
+    const alone = cli(['restore', 'in', '-o', 'x', '--guidance-uncapped'], dir);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/need --guidance X/);
+    const pixel = cli(
+      [
+        'restore',
+        'in',
+        '-o',
+        'x',
+        '--guidance',
+        '1',
+        '--guidance-kind',
+        'region-adaptive-pixel',
+        '--guidance-uncapped',
+      ],
+      dir,
+    );
+    expect(pixel.code).toBe(2);
+    expect(pixel.stderr).toMatch(/--guidance-uncapped applies to --guidance-kind region-adaptive/);
+  });
+
+  it('maps --guidance-uncapped to clampAtTarget: false, and leaves the cap on by default', () => {
+    expect(restoreOptionsFromFlags({ guidance: '2', 'guidance-uncapped': true }).guidance).toEqual({
+      kind: 'region-adaptive',
+      space: 'latent',
+      scale: 2,
+      start: undefined,
+      stop: undefined,
+      clampAtTarget: false,
+    });
+    expect(restoreOptionsFromFlags({ guidance: '2' }).guidance).not.toHaveProperty('clampAtTarget');
   });
 
   it('fails with exit 1 and a reason when the bundle is missing', () => {

@@ -64,6 +64,11 @@ export const RESTORE_FLAGS = {
   },
   'guidance-start': { type: 'string', valueName: 'T', description: 'Guide while t + 1 < T (default: every step)' },
   'guidance-stop': { type: 'string', valueName: 'T', description: 'Guide while t + 1 > T (default -1)' },
+  'guidance-uncapped': {
+    type: 'boolean',
+    description:
+      "Region-adaptive (latent): the reference's unbounded step, which can overshoot the stage-1 latent at large scales",
+  },
   'noise-aug': { type: 'string', valueName: 'T', description: 'Noise the condition latent to timestep T (default 0)' },
   'colour-fix': { type: 'string', valueName: 'KIND', description: `${COLOUR_FIXES.join(', ')} (default wavelet)` },
   tile: {
@@ -99,11 +104,17 @@ export function restoreOptionsFromFlags(flags: FlagValues): RestoreOptions {
   const kind = choiceFlag(flags, 'guidance-kind', GUIDANCE_KINDS) ?? 'region-adaptive';
   const start = numberFlag(flags, 'guidance-start');
   const stop = numberFlag(flags, 'guidance-stop');
+  const uncapped = flags['guidance-uncapped'] === true;
   if (
     guidanceScale === undefined &&
-    (flags['guidance-kind'] !== undefined || start !== undefined || stop !== undefined)
+    (flags['guidance-kind'] !== undefined || start !== undefined || stop !== undefined || uncapped)
   ) {
-    throw new UsageError('--guidance-kind, --guidance-start and --guidance-stop need --guidance X (the scale)');
+    throw new UsageError(
+      '--guidance-kind, --guidance-start, --guidance-stop and --guidance-uncapped need --guidance X (the scale)',
+    );
+  }
+  if (uncapped && kind !== 'region-adaptive') {
+    throw new UsageError('--guidance-uncapped applies to --guidance-kind region-adaptive (latent space) only');
   }
   // No --guidance: the bundle's default (its manifest's guidanceScale, else none).
   let guidance: GuidanceChoice | undefined = guidanceScale === 0 ? { kind: 'none' } : undefined;
@@ -117,6 +128,7 @@ export function restoreOptionsFromFlags(flags: FlagValues): RestoreOptions {
             scale: guidanceScale,
             start,
             stop,
+            ...(uncapped ? { clampAtTarget: false } : {}),
           };
   }
   const tile = numberFlag(flags, 'tile', { integer: true, min: 0 });
