@@ -222,6 +222,12 @@ def test_archive_weights_default_to_sizes_and_reject_bad_specs(archives) -> None
             train_cleaner.archive_weights([four, ident], bad)
 
 
+def test_cleaner_refuses_a_crop_larger_than_an_archive_s_patches(archives, tmp_path: Path) -> None:
+    data = f"{archives['pairs4']},{archives['ident']}"  # both 64-pixel patches
+    with pytest.raises(ValueError, match="exceeds the 64-pixel patches"):
+        train_cleaner.main(["--data", data, "--crop", "128", "--steps", "1", "--out", str(tmp_path), *RUN])
+
+
 def test_rescale_writes_each_short_side_once_and_never_upscales(tmp_path: Path) -> None:
     src = tmp_path / "photos"
     src.mkdir()

@@ -92,6 +92,8 @@ def main(argv: Sequence[str] | None = None, on_step: Callable[[Run], None] | Non
             raise ValueError(f"RRDBNet x{model.scale} needs a scale-{model.scale} archive, got x{data.scale}")
         if args.crop % model.size_multiple or args.crop % data.scale:
             raise ValueError(f"--crop {args.crop} must be a multiple of {model.size_multiple} and of the scale {data.scale}")
+        if args.crop > data.patch:
+            raise ValueError(f"--crop {args.crop} exceeds the {data.patch}-pixel patches of an archive (x{data.scale})")
     run = Run.create(args, {"cleaner": model})
     if state is not None:
         run.load(state)
