@@ -1,7 +1,8 @@
 """Collect the training photographs and the held-out evaluation photographs from Debian
 packages (docs/dataset-card.md).
 
-    python -m tools.train.fetch_photos --out photos [--debs /work/data/debs] [--contact-sheet]
+    python -m tools.train.fetch_photos --out photos [--debs debs] [--contact-sheet]
+        [--with-enlightenment [--edje-cache edje]]
 
 For each package: reuse ``NAME_*.deb`` from ``--debs`` folders or the cache, else
 ``apt-get download NAME`` into ``<cache>/debs``; ``dpkg-deb -x`` into
@@ -11,6 +12,11 @@ path, sha256, size, author, licence per file). The allow-list was checked by eye
 contact sheets: wallpapers that are renders, vector art or composites are left out.
 The evaluation photographs (scikit-image) never enter ``train/``: checked by name and
 by content hash before anything is written.
+
+``--with-enlightenment`` adds the photographs of ``enlightenment-data`` (opt-in: the
+shipped bundle was trained without them). They are Edje bundles (``.edj``); the image
+is decoded with ``edje_decc`` (Debian package libedje-bin) into ``<edje-cache>/<Name>``
+and its ``img.png`` is copied, so these files are a decoding, not the shipped bytes.
 """
 
 from __future__ import annotations
@@ -54,10 +60,15 @@ def _plasma(folder: str, author: str) -> Photo:
     return Photo("plasma-workspace-wallpapers", f"usr/share/wallpapers/{folder}/contents/images/2560x1600.jpg", f"plasma_{folder}.jpg", author, "GPL-2+ (Debian copyright; upstream metadata: LGPL-3.0)")
 
 
+def _enlightenment(name: str) -> Photo:
+    return Photo(ENLIGHTENMENT_PACKAGE, f"usr/share/enlightenment/data/backgrounds/{name}.edj", f"enlightenment_{name}.png", "Carsten Haitzler and contributors (enlightenment-data)", "BSD-2-clause")
+
+
 def _skimage(file: str, author: str, licence: str) -> Photo:
     return Photo("python3-skimage", f"usr/lib/python3/dist-packages/skimage/data/{file}", file, author, licence, split="eval")
 
 
+ENLIGHTENMENT_PACKAGE = "enlightenment-data"
 AB = "Aitzol Berasategi"
 PN = "Peter Nerlich"
 RS = "Risto Saukonpää"
@@ -113,6 +124,15 @@ PHOTOS: tuple[Photo, ...] = (
     _skimage("motorcycle_left.png", "Middlebury 2014 stereo (Scharstein et al.)", "BSD-3-Clause package"),
     _skimage("rocket.jpg", "SpaceX", "public domain (SpaceX); BSD-3-Clause package"),
 )
+# enlightenment-data: 14 of 23 backgrounds. Opt-in (--with-enlightenment), so that the
+# default set stays the 38 photos the shipped bundle was trained on. Left out: Dunes,
+# Flat-Fan, Sunset-Hills and the four Squiggle* (vector/abstract art), Paper-Flower (a
+# drawing over a paper tile), Flat-Stone-Pattern (a 750x750 repeating texture tile).
+ENLIGHTENMENT_PHOTOS: tuple[Photo, ...] = tuple(_enlightenment(name) for name in (
+    "Bamboo", "Foggy-Trees", "God-Rays", "Green-Maple", "Lichen-Branches", "Mountain", "Peaks",
+    "Red-Maple", "Sea-of-Lanterns", "Snow-Trees", "Spruce-Needles", "Sunset-Clouds",
+    "White-Flower", "Yellow-Flower",
+))
 # lomiri-wallpapers itself ships no photograph (only warty-final-ubuntu.png, an artwork);
 # it is fetched for its copyright file, as the brief of the dataset asks.
 PACKAGES: dict[str, bool] = {  # name -> optional
@@ -123,6 +143,14 @@ PACKAGES: dict[str, bool] = {  # name -> optional
     "plasma-workspace-wallpapers": False,
     "python3-skimage": False,
 }
+
+
+def selection(with_enlightenment: bool) -> tuple[dict[str, bool], tuple[Photo, ...]]:
+    """Packages (name -> optional) and photos to fetch."""
+    if not with_enlightenment:
+        return dict(PACKAGES), PHOTOS
+    # Asked for by name, so a missing enlightenment-data is an error, not a skip.
+    return {**PACKAGES, ENLIGHTENMENT_PACKAGE: False}, PHOTOS + ENLIGHTENMENT_PHOTOS
 
 
 def find_deb(name: str, folders: list[Path]) -> Path | None:
@@ -163,6 +191,70 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def fetch_packages(packages: dict[str, bool], cache: Path, extra: list[Path]) -> tuple[dict[str, Path], dict[str, str]]:
+    """Extracted tree and version of each package; optional ones that cannot be had are left out."""
+    roots: dict[str, Path] = {}
+    versions: dict[str, str] = {}
+    for name, optional in packages.items():
+        deb = fetch_deb(name, cache / "debs", extra)
+        if deb is None:
+            if optional:
+                print(f"skipping optional package {name}", file=sys.stderr)
+                continue
+            raise SystemExit(f"cannot get {name}: apt-get download failed and no .deb in {[*extra, cache / 'debs']}")
+        extract(deb, cache / "x" / name)
+        roots[name] = cache / "x" / name
+        versions[name] = deb_version(deb)
+    return roots, versions
+
+
+def loads(path: Path) -> bool:
+    """Whether the image decodes to the end: an interrupted edje_decc leaves a truncated PNG."""
+    try:
+        with Image.open(path) as im:
+            im.load()
+    except (OSError, SyntaxError, ValueError):
+        return False
+    return True
+
+
+def edj_image(edj: Path, folder: Path) -> Path:
+    """The background image of an Edje bundle: ``img.png`` as written by ``edje_decc``.
+
+    Decoding takes up to a minute or more per bundle, so a complete ``folder/img.png`` is reused.
+    """
+    image = folder / "img.png"
+    if loads(image):
+        return image
+    decoder = shutil.which("edje_decc")
+    if decoder is None:
+        raise SystemExit(f"edje_decc is not on PATH; it is needed to decode {edj.name} "
+                         "(install the Debian package libedje-bin, or pass --edje-cache with decoded folders)")
+    if folder.exists():
+        shutil.rmtree(folder)  # leftovers of an interrupted run
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    print(f"decoding {edj.name} with edje_decc (up to a minute or more)", file=sys.stderr)
+    r = subprocess.run([decoder, str(edj), "-output", str(folder)], capture_output=True, text=True)
+    if not loads(image):
+        # Bundles made of several layers (tiles, drawings) have no single img.png.
+        raise SystemExit(f"edje_decc {edj} (exit {r.returncode}) left no readable {image}: {r.stderr.strip()[-500:]}")
+    return image
+
+
+def describe(ph: Photo, root: Path, version: str, edje_cache: Path) -> dict:
+    """Manifest entry of one photo; ``_src`` is the file to copy."""
+    src = root / ph.path
+    if not src.exists():
+        raise SystemExit(f"{ph.package} {version} has no {ph.path}")
+    decoded = {}
+    if src.suffix == ".edj":
+        decoded = {"decoded": "img.png decoded from the .edj with edje_decc", "edj_sha256": sha256(src)}
+        src = edj_image(src, edje_cache / src.stem)
+    with Image.open(src) as im:
+        w, h = im.size
+    return {**asdict(ph), "version": version, "sha256": sha256(src), "bytes": src.stat().st_size, "width": w, "height": h, **decoded, "_src": str(src)}
+
+
 def check_split(entries: list[dict]) -> None:
     """The evaluation photographs must not be in the training split: by name and content."""
     train = [e for e in entries if e["split"] == "train"]
@@ -198,34 +290,17 @@ def main(argv: list[str] | None = None) -> list[dict]:
     p.add_argument("--cache", default=None, help="debs and extracted trees (default <out>/.cache)")
     p.add_argument("--debs", action="append", default=[], help="folder with already downloaded .debs (repeatable)")
     p.add_argument("--contact-sheet", action="store_true", help="also write <out>/contact-train.png and contact-eval.png")
+    p.add_argument("--with-enlightenment", action="store_true", help="also the enlightenment-data photographs (needs edje_decc from libedje-bin)")
+    p.add_argument("--edje-cache", default=None, help="edje_decc output folders, one per .edj, reused when complete (default <cache>/edje)")
     args = p.parse_args(argv)
     out = Path(args.out)
     cache = Path(args.cache) if args.cache else out / ".cache"
+    edje_cache = Path(args.edje_cache) if args.edje_cache else cache / "edje"
     extra = [Path(d) for d in args.debs]
 
-    roots: dict[str, Path] = {}
-    versions: dict[str, str] = {}
-    for name, optional in PACKAGES.items():
-        deb = fetch_deb(name, cache / "debs", extra)
-        if deb is None:
-            if optional:
-                print(f"skipping optional package {name}", file=sys.stderr)
-                continue
-            raise SystemExit(f"cannot get {name}: apt-get download failed and no .deb in {[*extra, cache / 'debs']}")
-        extract(deb, cache / "x" / name)
-        roots[name] = cache / "x" / name
-        versions[name] = deb_version(deb)
-
-    entries = []
-    for ph in PHOTOS:
-        if ph.package not in roots:
-            continue
-        src = roots[ph.package] / ph.path
-        if not src.exists():
-            raise SystemExit(f"{ph.package} {versions[ph.package]} has no {ph.path}")
-        with Image.open(src) as im:
-            w, h = im.size
-        entries.append({**asdict(ph), "version": versions[ph.package], "sha256": sha256(src), "bytes": src.stat().st_size, "width": w, "height": h, "_src": str(src)})
+    packages, photos = selection(args.with_enlightenment)
+    roots, versions = fetch_packages(packages, cache, extra)
+    entries = [describe(ph, roots[ph.package], versions[ph.package], edje_cache) for ph in photos if ph.package in roots]
     check_split(entries)
 
     for split in ("train", "eval"):
