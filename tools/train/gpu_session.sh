@@ -73,21 +73,29 @@ train_denoiser() {
     --log-every 50 --ckpt-every 2000 --max-minutes "${DIFF_MINUTES:-4}" --resume "${init[@]}" ${DIFF_ARGS:-}
 }
 
+# Runs commands side by side and fails if any of them fails (a bare `wait` returns 0 even
+# when a background job died, which would ship a half-trained run as if it had finished).
+side_by_side() {
+  local pids=() status=0
+  for cmd in "$@"; do
+    $cmd &
+    pids+=($!)
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || status=$?; done
+  return "$status"
+}
+
+train_vae() {
+  $PY -m tools.train.train_vae --data "$WORK/data/pairs.npz" --out "$WORK/runs/vae" --device "$DEVICE" \
+    --batch-size 16 --crop 128 --lr-decay cosine --decay-start -1 --fit-steps \
+    --log-every 50 --ckpt-every 2000 --max-minutes "${BASE_MINUTES:-3}" --resume
+}
+
 for stage in $STAGES; do
   case $stage in
   cleaner) train_cleaner ;;
-  cleaner+diffusion)
-    train_cleaner &
-    train_denoiser &
-    wait
-    ;;
-  base)
-    train_cleaner &
-    $PY -m tools.train.train_vae --data "$WORK/data/pairs.npz" --out "$WORK/runs/vae" --device "$DEVICE" \
-      --batch-size 16 --crop 128 --lr-decay cosine --decay-start -1 --fit-steps \
-      --log-every 50 --ckpt-every 2000 --max-minutes "${BASE_MINUTES:-3}" --resume &
-    wait
-    ;;
+  cleaner+diffusion) side_by_side train_cleaner train_denoiser ;;
+  base) side_by_side train_cleaner train_vae ;;
   export)
     # Re-export the cleaner and the VAE from their (restored) checkpoints without training.
     $PY -m tools.train.train_cleaner --data "$WORK/data/pairs.npz" --out "$WORK/runs/cleaner" --device "$DEVICE" --steps 0 --resume

@@ -14,7 +14,6 @@ import { readImage } from '../src/image-io';
 import { fixture, maxAbs, memoryIo, runCliProcess } from './helpers';
 
 const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const _cliJs = path.join(pkgDir, 'dist', 'cli.js');
 const tmp = mkdtempSync(path.join(tmpdir(), 'diffrestore-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

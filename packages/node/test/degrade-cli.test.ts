@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -12,15 +11,12 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run-cli';
 import { fnv1a32, pairStream } from '../src/degrade/pair-stream';
-import { memoryIo } from './helpers';
+import { memoryIo, runCliProcess } from './helpers';
 
-const pkgDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const cliJs = path.join(pkgDir, 'dist', 'cli.js');
 const tmp = mkdtempSync(path.join(tmpdir(), 'diffrestore-degrade-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -349,13 +345,9 @@ describe('diffrestore degrade', () => {
     expect(paramsLines('mixed-out').map((l) => l.id)).toEqual(['b_0']);
   });
 
-  it.runIf(existsSync(cliJs))('the built binary exits 2 with one line for a bad preset', () => {
-    const r = spawnSync(process.execPath, [cliJs, 'degrade', 'in', '-o', 'bad', '--preset', 'x'], {
-      cwd: tmp,
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
-    expect(r.status).toBe(2);
+  it('the built binary exits 2 with one line for a bad preset', () => {
+    const r = runCliProcess(['degrade', 'in', '-o', 'bad', '--preset', 'x'], tmp, 30_000);
+    expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^diffrestore degrade: --preset must be one of [^\n]*\n$/);
   });
 });
