@@ -55,7 +55,7 @@ describe('diffrestore restore (subprocess)', () => {
     expect(r.stderr).toMatch(/need --guidance X/);
   });
 
-  it('--guidance-uncapped needs --guidance and the latent region-adaptive kind', () => {
+  it('--guidance-uncapped needs --guidance and a latent-space kind', () => {
     const alone = cli(['restore', 'in', '-o', 'x', '--guidance-uncapped'], dir);
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(/need --guidance X/);
@@ -74,7 +74,7 @@ describe('diffrestore restore (subprocess)', () => {
       dir,
     );
     expect(pixel.code).toBe(2);
-    expect(pixel.stderr).toMatch(/--guidance-uncapped applies to --guidance-kind region-adaptive/);
+    expect(pixel.stderr).toMatch(/--guidance-uncapped applies to the latent-space kinds only/);
   });
 
   it('maps --guidance-uncapped to clampAtTarget: false, and leaves the cap on by default', () => {
@@ -87,6 +87,9 @@ describe('diffrestore restore (subprocess)', () => {
       clampAtTarget: false,
     });
     expect(restoreOptionsFromFlags({ guidance: '2' }).guidance).not.toHaveProperty('clampAtTarget');
+    expect(
+      restoreOptionsFromFlags({ guidance: '400', 'guidance-kind': 'latent-mse', 'guidance-uncapped': true }).guidance,
+    ).toEqual({ kind: 'latent-mse', scale: 400, start: undefined, stop: undefined, clampAtTarget: false });
   });
 
   it('fails with exit 1 and a reason when the bundle is missing', () => {

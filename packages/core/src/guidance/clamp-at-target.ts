@@ -6,7 +6,8 @@ import type { Tensor } from '../tensor/tensor';
  * target instead; steps away from the target or short of it are left as they are. `next` is
  * changed in place. The target broadcasts over the batch ((1 | B, ...) against (B, ...)).
  *
- * Why: region-adaptive guidance moves each latent element by k (c - x0) with
+ * Why (shared by latent-MSE and latent region-adaptive guidance, whose steps are both linear
+ * pulls towards c): region-adaptive guidance moves each latent element by k (c - x0) with
  * k = 2 * 3000 * s * W / (C h w * coef1), which exceeds 1 in flat regions once the scale is
  * large for the output size (about s > 2.7 at 512², s > 0.7 at 256²); then the element
  * jumps past the condition latent and fidelity falls as the scale rises. Capped, a larger

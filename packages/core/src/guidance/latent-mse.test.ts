@@ -66,6 +66,20 @@ describe('latentMseGuidance', () => {
     }
   });
 
+  it('caps each step at the target by default; clampAtTarget: false overshoots as the reference does', async () => {
+    // 2 s / N = 3: the reference's step carries x0 to c - 2 (x0 - c), past c and farther away.
+    const scale = 90;
+    const capped = await latentMseGuidance({ target: c, scale, repeat: 1, tStart: 1001 })(x0, at(500));
+    const uncapped = await latentMseGuidance({ target: c, scale, repeat: 1, tStart: 1001, clampAtTarget: false })(
+      x0,
+      at(500),
+    );
+    for (let i = 0; i < x0.data.length; i++) {
+      expect(capped.data[i]).toBeCloseTo(c.data[i], 6);
+      expect(uncapped.data[i] - c.data[i]).toBeCloseTo(-2 * (x0.data[i] - c.data[i]), 4);
+    }
+  });
+
   it("with rescale 'posterior' divides the step by coef1 = sqrt(abNext) beta / (1 - ab)", async () => {
     const ab = 0.5;
     const abNext = 0.6;

@@ -1,5 +1,6 @@
 import type { StepPoint } from '../samplers/types';
 import type { Tensor } from '../tensor/tensor';
+import { clampStepAtTarget } from './clamp-at-target';
 import { weightedMseLoss } from './mse-loss';
 import { guidanceStepCoefficients } from './posterior';
 import type { Guidance } from './types';
@@ -24,6 +25,11 @@ export interface LatentMseGuidanceOptions {
    * mean moves by delta (the v2 rule, see guidanceStepCoefficients).
    */
   readonly rescale?: GuidanceRescale;
+  /**
+   * Never step an element past the target (clampStepAtTarget). Default true; false is the
+   * reference's unbounded step, which overshoots once 2 s / (C h w) (over coef1) exceeds 1.
+   */
+  readonly clampAtTarget?: boolean;
   /** Called with the loss before each gradient step (the reference's loss history). */
   readonly onLoss?: (loss: number, at: StepPoint) => void;
 }
@@ -51,6 +57,7 @@ export function latentMseGuidance(options: LatentMseGuidanceOptions): Guidance {
   const repeat = options.repeat ?? 5;
   const rescale = options.rescale ?? 'none';
   const target = options.target;
+  const clamp = options.clampAtTarget ?? true;
   return async (x0, at) => {
     if (scale === 0 || !inGuidanceWindow(at.timestep, tStart, tStop)) return x0;
     const divisor = guidanceRescaleDivisor(rescale, at);
@@ -62,6 +69,7 @@ export function latentMseGuidance(options: LatentMseGuidanceOptions): Guidance {
       options.onLoss?.(loss, at);
       const next = new Float32Array(current.data.length);
       for (let i = 0; i < next.length; i++) next[i] = current.data[i] - step * gradient.data[i];
+      if (clamp) clampStepAtTarget(current, next, target);
       current = { data: next, shape: [...current.shape] };
     }
     return current;

@@ -19,6 +19,7 @@ export function resolveGuidance(
         scale: choice.scale,
         tStart: choice.start,
         tStop: choice.stop,
+        clampAtTarget: choice.clampAtTarget,
       });
     case 'region-adaptive': {
       if (choice.space === 'pixel' && choice.clampAtTarget !== undefined) {

@@ -20,7 +20,14 @@ export type CleanerChoice =
 export type GuidanceChoice =
   | { readonly kind: 'none' }
   /** v1: latent MSE towards the condition latent (diffbir-inference.md §7). */
-  | { readonly kind: 'latent-mse'; readonly scale?: number; readonly start?: number; readonly stop?: number }
+  | {
+      readonly kind: 'latent-mse';
+      readonly scale?: number;
+      readonly start?: number;
+      readonly stop?: number;
+      /** Never step past the condition latent (default true); false = the reference's unbounded step. */
+      readonly clampAtTarget?: boolean;
+    }
   /** v2: region-adaptive weight map, in latent space or in pixel space through the VAE. */
   | {
       readonly kind: 'region-adaptive';

@@ -67,7 +67,7 @@ export const RESTORE_FLAGS = {
   'guidance-uncapped': {
     type: 'boolean',
     description:
-      "Region-adaptive (latent): the reference's unbounded step, which can overshoot the stage-1 latent at large scales",
+      "Latent-space guidance: the reference's unbounded step, which can overshoot the stage-1 latent at large scales",
   },
   'noise-aug': { type: 'string', valueName: 'T', description: 'Noise the condition latent to timestep T (default 0)' },
   'colour-fix': { type: 'string', valueName: 'KIND', description: `${COLOUR_FIXES.join(', ')} (default wavelet)` },
@@ -113,15 +113,15 @@ export function restoreOptionsFromFlags(flags: FlagValues): RestoreOptions {
       '--guidance-kind, --guidance-start, --guidance-stop and --guidance-uncapped need --guidance X (the scale)',
     );
   }
-  if (uncapped && kind !== 'region-adaptive') {
-    throw new UsageError('--guidance-uncapped applies to --guidance-kind region-adaptive (latent space) only');
+  if (uncapped && kind === 'region-adaptive-pixel') {
+    throw new UsageError('--guidance-uncapped applies to the latent-space kinds only (region-adaptive, latent-mse)');
   }
   // No --guidance: the bundle's default (its manifest's guidanceScale, else none).
   let guidance: GuidanceChoice | undefined = guidanceScale === 0 ? { kind: 'none' } : undefined;
   if (guidanceScale !== undefined && guidanceScale > 0) {
     guidance =
       kind === 'latent-mse'
-        ? { kind, scale: guidanceScale, start, stop }
+        ? { kind, scale: guidanceScale, start, stop, ...(uncapped ? { clampAtTarget: false } : {}) }
         : {
             kind: 'region-adaptive',
             space: kind === 'region-adaptive-pixel' ? 'pixel' : 'latent',
