@@ -79,8 +79,9 @@ def main(argv: Sequence[str] | None = None, on_step: Callable[[Run], None] | Non
     args, state = resolve_resume_args(parse_args(argv))
     torch.set_num_threads(args.threads)
     set_seed(args.seed)
-    archives = [PatchArchive(path) for path in args.data.split(",")]
-    for path, data in zip(args.data.split(","), archives):
+    paths = args.data.split(",")
+    archives = [PatchArchive(path) for path in paths]
+    for path, data in zip(paths, archives):
         if data.lq is None:
             raise ValueError(f"{path} has no lq patches (build it with `pairs` or `fallback-pairs`)")
     weights = archive_weights(archives, args.data_weights)

@@ -497,7 +497,7 @@ if (!HAS_CHROMIUM) {
       await example.fill('#steps', '2');
       await example.fill('#upscale', '2');
       await example.fill('#seed', '231');
-      expect(await example.inputValue('#guidance')).toBe('default'); // the bundle's guidance scale (1)
+      expect(await example.inputValue('#guidance')).toBe('default'); // the manifest's defaults.guidanceScale (4)
       await example.click('#run');
       await example.waitForFunction(
         () => /done|failed|aborted/.test(document.getElementById('status')?.textContent ?? ''),
